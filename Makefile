@@ -1,0 +1,40 @@
+# Two commands matter: `make run` and `make test`. Both create .venv and install what they need.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: run test bench chromium clean
+
+run: $(VENV)/.installed-app
+	$(PY) wsgi.py
+
+test: $(VENV)/.installed-dev node_modules/.installed chromium
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed-dev
+	$(PY) bench/bench.py
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-app: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-app
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# The browser tests drive Debian's Chromium (Playwright's own download does not work offline).
+chromium:
+	@if [ -n "$$CHROMIUM_PATH" ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else echo "Installing Chromium (needs sudo)"; sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

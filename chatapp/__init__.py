@@ -1,0 +1,76 @@
+"""chatapp: a small self-hosted chat server. `create_app` is the application factory."""
+import os
+import secrets
+
+import click
+from flask import Flask
+from flask_cors import CORS
+from flask_wtf.csrf import CSRFProtect
+
+from . import store
+from .chat import ChatService
+from .config import Config
+from .model_client import ModelClient
+
+csrf = CSRFProtect()
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=os.path.join(ROOT, "templates"),
+                static_folder=os.path.join(ROOT, "static"))
+    app.config.from_object(Config())
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+
+    csrf.init_app(app)
+    store.init_app(app)
+    if app.config["CORS_ORIGINS"]:
+        CORS(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}})
+    app.extensions["chat_service"] = _chat_service(app.config, app.extensions["thread_store"])
+
+    from . import api, errorhandlers, markdown, web
+
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # JSON only: a browser cannot send that cross-site without a preflight
+    app.register_blueprint(web.bp)
+    errorhandlers.register(app)
+    app.add_template_filter(markdown.render_markdown, "markdown")
+    app.cli.add_command(init_db_command)
+    return app
+
+
+def _chat_service(config, thread_store):
+    model = ModelClient(config["OPENAI_API_KEY"], config["OPENAI_BASE_URL"],
+                        config["OPENAI_MODEL"], config["OPENAI_TIMEOUT"])
+    return ChatService(thread_store, model,
+                       max_message_chars=config["MAX_MESSAGE_CHARS"],
+                       history_max_chars=config["HISTORY_MAX_CHARS"],
+                       system_prompt=config["SYSTEM_PROMPT"])
+
+
+def _instance_secret_key(instance_path):
+    """A random key made on first start and kept (readable by its owner only) across restarts."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path) as existing:
+            return existing.read().strip()
+    with os.fdopen(fd, "w") as new:
+        key = secrets.token_hex(32)
+        new.write(key)
+    return key
+
+
+@click.command("init-db")
+def init_db_command():
+    """Create the database schema (SQLite) or indexes (MongoDB) now."""
+    from flask import current_app
+
+    current_app.extensions["thread_store"].prepare()
+    click.echo("Database ready.")

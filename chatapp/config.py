@@ -1,0 +1,43 @@
+"""Settings read from the environment (and from `.env`, loaded by wsgi.py or the flask CLI)."""
+import os
+
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def _int(name, default):
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _float(name, default):
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+def _list(name):
+    value = os.environ.get(name, "")
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+class Config:
+    """Built at app creation, so tests can change the environment between apps."""
+
+    def __init__(self):
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
+        self.OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "").strip()
+        self.OPENAI_BASE_URL = (
+            os.environ.get("OPENAI_BASE_URL", "").strip() or DEFAULT_OPENAI_BASE_URL
+        ).rstrip("/")
+        self.OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "").strip() or "gpt-4o-mini"
+        self.OPENAI_TIMEOUT = _float("OPENAI_TIMEOUT", 60.0)
+        self.SYSTEM_PROMPT = os.environ.get("SYSTEM_PROMPT", "").strip()
+        self.MONGO_URI = os.environ.get("MONGO_URI", "").strip() or None
+        # How long a request waits for an unreachable MongoDB before answering 503.
+        self.MONGO_TIMEOUT_MS = _int("MONGO_TIMEOUT_MS", 3000)
+        self.SQLITE_PATH = os.environ.get("SQLITE_PATH", "").strip() or None
+        self.MAX_MESSAGE_CHARS = _int("MAX_MESSAGE_CHARS", 20_000)
+        self.HISTORY_MAX_CHARS = _int("HISTORY_MAX_CHARS", 48_000)
+        # A 20,000-character message JSON-escaped as \uXXXX pairs stays well under this.
+        self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+        self.CORS_ORIGINS = _list("CORS_ORIGINS")
+        self.THREADS_PER_PAGE = 50

@@ -1,0 +1,79 @@
+"""The store contract both implementations keep (tests/test_store_contract.py checks it)."""
+import base64
+import binascii
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from ..errors import InvalidInput
+from ..models import from_iso, to_iso
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    threads: list
+    next_cursor: str | None  # opaque; pass back to list_threads for the following page
+
+
+def encode_cursor(thread):
+    """Sidebar position after `thread`: its (updatedAt, threadId), the sort key with its tie-breaker."""
+    raw = f"{to_iso(thread.updated_at)}|{thread.thread_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        updated_at, thread_id = raw.split("|", 1)
+        return from_iso(updated_at), thread_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("The page cursor is not valid; start again from the first page.") from None
+
+
+def take_within_budget(newest_first, max_chars):
+    """Newest messages whose contents fit in `max_chars`, oldest first; the newest always kept."""
+    kept, used = [], 0
+    for message in newest_first:
+        used += len(message.content)
+        if kept and used > max_chars:
+            break
+        kept.append(message)
+    kept.reverse()
+    return kept
+
+
+class ThreadStore(ABC):
+    """Threads and their messages. Knows nothing of Flask; raises StoreUnavailable when down."""
+
+    @abstractmethod
+    def prepare(self):
+        """Create the schema or indexes now (otherwise done lazily on first use)."""
+
+    @abstractmethod
+    def get_thread(self, thread_id):
+        """The Thread, or None."""
+
+    @abstractmethod
+    def list_threads(self, limit, cursor=None):
+        """A ThreadPage, newest update first (ties by threadId), never loading messages."""
+
+    @abstractmethod
+    def create_thread_if_missing(self, thread_id, title, now):
+        """Atomically create the thread unless it exists; return the stored Thread."""
+
+    @abstractmethod
+    def append_message(self, thread_id, role, content, now):
+        """Store a Message at the end of the thread and set its updatedAt to `now`.
+
+        Raises ThreadNotFound if the thread does not exist (e.g. was just deleted)."""
+
+    @abstractmethod
+    def messages(self, thread_id):
+        """All the thread's messages, oldest first."""
+
+    @abstractmethod
+    def recent_messages(self, thread_id, max_chars):
+        """The newest messages within `max_chars` (see take_within_budget), oldest first."""
+
+    @abstractmethod
+    def delete_thread(self, thread_id):
+        """Delete the thread and its messages; False if there was no such thread."""

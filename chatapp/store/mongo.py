@@ -1,0 +1,122 @@
+"""The MongoDB store: a `threads` and a `messages` collection (messages are not embedded, so a
+long conversation never rewrites or outgrows one document)."""
+import threading
+from contextlib import contextmanager
+from datetime import timezone
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from ..errors import StoreUnavailable, ThreadNotFound
+from ..models import Message, Thread
+from .base import ThreadPage, ThreadStore, decode_cursor, encode_cursor, take_within_budget
+
+SIDEBAR_ORDER = [("updatedAt", DESCENDING), ("threadId", DESCENDING)]
+THREAD_FIELDS = {"_id": 0, "threadId": 1, "title": 1, "createdAt": 1, "updatedAt": 1}
+MESSAGE_FIELDS = {"_id": 0, "role": 1, "content": 1, "timestamp": 1}
+
+
+def _utc(moment):
+    # PyMongo hands back naive datetimes that are in UTC.
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _thread(doc):
+    return Thread(doc["threadId"], doc["title"], _utc(doc["createdAt"]), _utc(doc["updatedAt"]))
+
+
+def _message(doc):
+    return Message(doc["role"], doc["content"], _utc(doc["timestamp"]))
+
+
+class MongoThreadStore(ThreadStore):
+    def __init__(self, db):
+        self.threads = db["threads"]
+        self.messages_ = db["messages"]
+        self._indexes_lock = threading.Lock()
+        self._indexes_ready = False
+
+    def prepare(self):
+        """Idempotent; run on first use (never at import or app creation, which may precede a
+        fork) and by `flask init-db`."""
+        with self._guard(check_indexes=False):
+            self.threads.create_index("threadId", unique=True)
+            self.threads.create_index(SIDEBAR_ORDER)
+            self.messages_.create_index([("threadId", ASCENDING), ("seq", ASCENDING)], unique=True)
+        self._indexes_ready = True
+
+    def get_thread(self, thread_id):
+        with self._guard():
+            doc = self.threads.find_one({"threadId": thread_id}, THREAD_FIELDS)
+        return _thread(doc) if doc else None
+
+    def list_threads(self, limit, cursor=None):
+        query = {}
+        if cursor:
+            updated_at, thread_id = decode_cursor(cursor)
+            query = {"$or": [
+                {"updatedAt": {"$lt": updated_at}},
+                {"updatedAt": updated_at, "threadId": {"$lt": thread_id}},
+            ]}
+        with self._guard():
+            docs = list(self.threads.find(query, THREAD_FIELDS).sort(SIDEBAR_ORDER).limit(limit + 1))
+        threads = [_thread(doc) for doc in docs[:limit]]
+        more = len(docs) > limit
+        return ThreadPage(threads, encode_cursor(threads[-1]) if more else None)
+
+    def create_thread_if_missing(self, thread_id, title, now):
+        insert = {"threadId": thread_id, "title": title, "createdAt": now, "updatedAt": now,
+                  "messageCount": 0}
+        with self._guard():
+            try:
+                doc = self.threads.find_one_and_update(
+                    {"threadId": thread_id}, {"$setOnInsert": insert}, THREAD_FIELDS,
+                    upsert=True, return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:  # a racing first message created it a moment ago
+                doc = self.threads.find_one({"threadId": thread_id}, THREAD_FIELDS)
+        return _thread(doc)
+
+    def append_message(self, thread_id, role, content, now):
+        with self._guard():
+            # One atomic step bumps updatedAt and hands out the message's sequence number.
+            doc = self.threads.find_one_and_update(
+                {"threadId": thread_id},
+                {"$inc": {"messageCount": 1}, "$set": {"updatedAt": now}},
+                {"_id": 0, "messageCount": 1},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is None:
+                raise ThreadNotFound(thread_id)
+            self.messages_.insert_one({"threadId": thread_id, "seq": doc["messageCount"],
+                                       "role": role, "content": content, "timestamp": now})
+        return Message(role, content, now)
+
+    def messages(self, thread_id):
+        with self._guard():
+            docs = self.messages_.find({"threadId": thread_id}, MESSAGE_FIELDS).sort("seq", ASCENDING)
+            return [_message(doc) for doc in docs]
+
+    def recent_messages(self, thread_id, max_chars):
+        with self._guard():
+            docs = self.messages_.find({"threadId": thread_id}, MESSAGE_FIELDS).sort(
+                "seq", DESCENDING).batch_size(64)
+            return take_within_budget(map(_message, docs), max_chars)
+
+    def delete_thread(self, thread_id):
+        with self._guard():
+            deleted = self.threads.delete_one({"threadId": thread_id}).deleted_count
+            self.messages_.delete_many({"threadId": thread_id})
+        return bool(deleted)
+
+    @contextmanager
+    def _guard(self, check_indexes=True):
+        """Create indexes on first use, and turn any driver failure into StoreUnavailable."""
+        if check_indexes and not self._indexes_ready:
+            with self._indexes_lock:
+                if not self._indexes_ready:
+                    self.prepare()
+        try:
+            yield
+        except PyMongoError as error:
+            raise StoreUnavailable() from error

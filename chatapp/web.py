@@ -1,0 +1,94 @@
+"""The HTML pages: a sidebar of threads and a chat pane. Forms post, then redirect (PRG)."""
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
+
+from .chat import THREAD_ID_PATTERN
+from .errors import InvalidInput
+from .markdown import highlight_css
+from .store import get_store
+
+bp = Blueprint("web", __name__)
+
+
+def _chat_service():
+    return current_app.extensions["chat_service"]
+
+
+@bp.get("/")
+def new_chat():
+    return _render_chat(None)
+
+
+@bp.get("/thread/<thread_id>")
+def show_thread(thread_id):
+    return _render_chat(_thread_or_404(thread_id))
+
+
+@bp.post("/")
+@bp.post("/thread/<thread_id>")
+def send(thread_id=None):
+    try:
+        result = _chat_service().send(request.form.get("message"), thread_id)
+    except InvalidInput as error:
+        # Show the same page again with the person's text still in the composer.
+        thread = get_store().get_thread(thread_id) if _valid_id(thread_id) else None
+        return _render_chat(thread, draft=request.form.get("message", ""),
+                            composer_error=error.message, status=400)
+    if result.error:
+        flash(result.error.message, "error")
+    return redirect(url_for(".show_thread", thread_id=result.thread.thread_id))
+
+
+@bp.post("/thread/<thread_id>/retry")
+def retry(thread_id):
+    _thread_or_404(thread_id)
+    try:
+        result = _chat_service().retry(thread_id)
+    except InvalidInput as error:
+        flash(error.message, "error")
+    else:
+        if result.error:
+            flash(result.error.message, "error")
+    return redirect(url_for(".show_thread", thread_id=thread_id))
+
+
+@bp.post("/thread/<thread_id>/delete")
+def delete(thread_id):
+    if _valid_id(thread_id) and get_store().delete_thread(thread_id):
+        flash("Conversation deleted.", "info")
+    return redirect(url_for(".new_chat"))
+
+
+@bp.get("/highlight.css")
+def code_colours():
+    response = Response(highlight_css(), mimetype="text/css")
+    response.cache_control.public, response.cache_control.max_age = True, 86400
+    return response
+
+
+def _valid_id(thread_id):
+    return thread_id is not None and THREAD_ID_PATTERN.fullmatch(thread_id) is not None
+
+
+def _thread_or_404(thread_id):
+    thread = get_store().get_thread(thread_id) if _valid_id(thread_id) else None
+    if thread is None:
+        abort(404, "This conversation does not exist. It may have been deleted.")
+    return thread
+
+
+def _render_chat(thread, draft="", composer_error=None, status=200):
+    store = get_store()
+    sidebar = store.list_threads(current_app.config["THREADS_PER_PAGE"], request.args.get("cursor"))
+    messages = store.messages(thread.thread_id) if thread else []
+    return render_template(
+        "chat.html",
+        thread=thread,
+        messages=messages,
+        sidebar=sidebar,
+        awaiting_reply=bool(messages) and messages[-1].role == "user",
+        model_configured=_chat_service().model.configured,
+        max_message_chars=current_app.config["MAX_MESSAGE_CHARS"],
+        draft=draft,
+        composer_error=composer_error,
+    ), status
