@@ -1,0 +1,66 @@
+// Enhancements only: every page works without this file.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const composer = document.querySelector("form.composer");
+  const textarea = composer && composer.querySelector("textarea[name=message]");
+  const sendButton = composer && composer.querySelector("button[type=submit]");
+
+  if (composer && textarea) {
+    const fit = () => {
+      textarea.style.height = "auto";
+      textarea.style.height = Math.min(textarea.scrollHeight, 240) + "px";
+    };
+    textarea.addEventListener("input", fit);
+    fit();
+
+    // Enter sends; Shift+Enter (or Enter while an IME is composing) makes a new line.
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        if (textarea.value.trim()) composer.requestSubmit();
+      }
+    });
+
+    // One send at a time: disable the button while the reply is on its way.
+    composer.addEventListener("submit", (event) => {
+      if (composer.dataset.sending) {
+        event.preventDefault();
+        return;
+      }
+      composer.dataset.sending = "1";
+      sendButton.disabled = true;
+      sendButton.textContent = "Sending…";
+      textarea.readOnly = true;
+    });
+  }
+
+  // Coming back through the browser's history must not leave the composer stuck.
+  window.addEventListener("pageshow", () => {
+    if (!composer) return;
+    delete composer.dataset.sending;
+    sendButton.disabled = false;
+    sendButton.textContent = "Send";
+    textarea.readOnly = false;
+  });
+
+  // Confirm before deleting a conversation.
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // Show times in the reader's own time zone.
+  document.querySelectorAll("time[datetime]").forEach((time) => {
+    const when = new Date(time.getAttribute("datetime"));
+    if (!isNaN(when)) {
+      time.title = time.textContent;
+      time.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    }
+  });
+
+  // Start at the newest message.
+  const messages = document.getElementById("messages");
+  if (messages) messages.scrollTop = messages.scrollHeight;
+});
