@@ -1,5 +1,6 @@
 """The flow of one turn, as in the reference design: validate, create the thread if new, store the
 user's message, call the model, store the reply. Knows nothing of Flask requests."""
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from .errors import InvalidInput, ModelError, ThreadNotFound
 from .models import Message, Thread, utc_now
 
+log = logging.getLogger(__name__)
 THREAD_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TITLE_MAX_CHARS = 60
 
@@ -87,6 +89,7 @@ class ChatService:
         try:
             reply_text = self.model.complete(prompt)
         except ModelError as error:
+            log.warning("No reply for thread %s: %s (%s)", thread.thread_id, error.message, error.kind)
             return TurnResult(thread, None, error)
         reply = self.store.append_message(thread.thread_id, "assistant", reply_text, self.clock())
         return TurnResult(thread, reply)
