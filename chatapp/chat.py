@@ -47,7 +47,7 @@ def make_title(message):
 
 @dataclass(frozen=True)
 class TurnResult:
-    thread: Thread
+    thread: Thread  # as it was when the turn began (its updatedAt is not the new one)
     reply: Message | None  # None when the model call failed; `error` says why
     error: ModelError | None = None
 

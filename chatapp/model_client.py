@@ -1,5 +1,6 @@
 """Calls an OpenAI-compatible chat completions endpoint with plain `requests`."""
-import threading
+import queue
+from contextlib import contextmanager
 
 import requests
 
@@ -12,8 +13,10 @@ class ModelClient:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.timeout = timeout
-        # One keep-alive session per thread: requests.Session is not promised to be thread-safe.
-        self._local = threading.local()
+        # Keep-alive sessions, each lent to one call at a time (requests.Session is not promised
+        # to be thread-safe) and then kept for the next. Not one per thread: werkzeug's server
+        # runs each request in a new thread, which would open a new connection every turn.
+        self._idle = queue.LifoQueue()
 
     def __repr__(self):  # never show the key
         return f"ModelClient(base_url={self.base_url!r}, model={self.model!r})"
@@ -30,12 +33,13 @@ class ModelClient:
                 "No OpenAI API key is set. Put OPENAI_API_KEY=... in the .env file and restart.",
             )
         try:
-            response = self._session().post(
-                f"{self.base_url}/chat/completions",
-                json={"model": self.model, "messages": messages},
-                headers={"Authorization": f"Bearer {self._api_key}"},
-                timeout=self.timeout,
-            )
+            with self._session() as session:
+                response = session.post(
+                    f"{self.base_url}/chat/completions",
+                    json={"model": self.model, "messages": messages},
+                    headers={"Authorization": f"Bearer {self._api_key}"},
+                    timeout=self.timeout,
+                )
         except requests.Timeout:
             raise ModelError(
                 "timeout", f"The model did not answer within {self.timeout:g} seconds. Try again."
@@ -48,10 +52,16 @@ class ModelClient:
             raise self._http_error(response)
         return self._reply_text(response)
 
+    @contextmanager
     def _session(self):
-        if not hasattr(self._local, "session"):
-            self._local.session = requests.Session()
-        return self._local.session
+        try:
+            session = self._idle.get_nowait()
+        except queue.Empty:
+            session = requests.Session()
+        try:
+            yield session
+        finally:
+            self._idle.put(session)
 
     def _http_error(self, response):
         status = response.status_code

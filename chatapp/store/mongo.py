@@ -1,5 +1,6 @@
 """The MongoDB store: a `threads` and a `messages` collection (messages are not embedded, so a
 long conversation never rewrites or outgrows one document)."""
+import logging
 import threading
 from contextlib import contextmanager
 from datetime import timezone
@@ -11,6 +12,7 @@ from ..errors import StoreUnavailable, ThreadNotFound
 from ..models import Message, Thread
 from .base import ThreadPage, ThreadStore, decode_cursor, encode_cursor, take_within_budget
 
+log = logging.getLogger(__name__)
 SIDEBAR_ORDER = [("updatedAt", DESCENDING), ("threadId", DESCENDING)]
 THREAD_FIELDS = {"_id": 0, "threadId": 1, "title": 1, "createdAt": 1, "updatedAt": 1}
 MESSAGE_FIELDS = {"_id": 0, "role": 1, "content": 1, "timestamp": 1}
@@ -88,8 +90,14 @@ class MongoThreadStore(ThreadStore):
             )
             if doc is None:
                 raise ThreadNotFound(thread_id)
-            self.messages_.insert_one({"threadId": thread_id, "seq": doc["messageCount"],
-                                       "role": role, "content": content, "timestamp": now})
+            message = {"threadId": thread_id, "seq": doc["messageCount"], "role": role,
+                       "content": content, "timestamp": now}
+            self.messages_.insert_one(message)
+            # A delete may have run between the two steps above; then this message must go too,
+            # or it would outlive its thread (see delete_thread).
+            if self.threads.count_documents({"threadId": thread_id}, limit=1) == 0:
+                self.messages_.delete_one({"_id": message["_id"]})
+                raise ThreadNotFound(thread_id)
         return Message(role, content, now)
 
     def messages(self, thread_id):
@@ -104,7 +112,11 @@ class MongoThreadStore(ThreadStore):
             return take_within_budget(map(_message, docs), max_chars)
 
     def delete_thread(self, thread_id):
+        """Messages, then the thread, then messages again: an append racing this either lands
+        before the second sweep or finds its thread gone and removes its own message. If this
+        stops half way, the thread is still listed and deleting it again finishes the job."""
         with self._guard():
+            self.messages_.delete_many({"threadId": thread_id})
             deleted = self.threads.delete_one({"threadId": thread_id}).deleted_count
             self.messages_.delete_many({"threadId": thread_id})
         return bool(deleted)
@@ -119,4 +131,5 @@ class MongoThreadStore(ThreadStore):
         try:
             yield
         except PyMongoError as error:
+            log.error("MongoDB error: %s", error)
             raise StoreUnavailable() from error

@@ -1,4 +1,5 @@
 """The default store: one SQLite file, no server needed."""
+import logging
 import os
 import queue
 import sqlite3
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_by_thread ON messages (thread_id, id);
 """
 
+log = logging.getLogger(__name__)
 THREAD_COLUMNS = "thread_id, title, created_at, updated_at"
 
 
@@ -134,17 +136,22 @@ class SQLiteThreadStore(ThreadStore):
             with db:
                 yield db
         except sqlite3.Error as error:
-            raise StoreUnavailable(f"The database could not be used: {error}.") from error
+            log.error("SQLite error on %s: %s", self.path, error)
+            raise StoreUnavailable() from error
         finally:
             self._idle.put(db)
 
     def _open(self):
+        db = None
         try:
             db = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
             db.execute("PRAGMA foreign_keys = ON")
             self._ensure_schema(db)
         except sqlite3.Error as error:
-            raise StoreUnavailable(f"The database at {self.path} could not be opened: {error}.") from error
+            if db is not None:
+                db.close()
+            log.error("Cannot open the SQLite database %s: %s", self.path, error)
+            raise StoreUnavailable() from error
         return db
 
     def _ensure_schema(self, db):

@@ -1,0 +1,298 @@
+"""ChatService with a real SQLite store and a real ModelClient talking to the fake server."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chatapp.chat import ChatService, validate_thread_id
+from chatapp.errors import InvalidInput, ThreadNotFound
+from chatapp.model_client import ModelClient
+from chatapp.store import SQLiteThreadStore
+
+API_KEY = "sk-chat-service-secret-0123456789"
+MAX_MESSAGE_CHARS = 200
+T0 = datetime(2024, 3, 1, 12, 0, 0, 123000, tzinfo=timezone.utc)
+
+
+class Clock:
+    """Each call is one second after the previous one, starting at T0."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.at(self.calls - 1)
+
+    @staticmethod
+    def at(tick):
+        return T0 + timedelta(seconds=tick)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return SQLiteThreadStore(str(tmp_path / "chat.sqlite3"))
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def make_service(store, fake_openai, clock):
+    def make(history_max_chars=10_000, system_prompt=""):
+        model = ModelClient(API_KEY, fake_openai.url, "test-model", timeout=5.0)
+        return ChatService(store, model, max_message_chars=MAX_MESSAGE_CHARS,
+                           history_max_chars=history_max_chars, system_prompt=system_prompt,
+                           clock=clock)
+    return make
+
+
+@pytest.fixture
+def service(make_service):
+    return make_service()
+
+
+def stored(store, thread_id):
+    return [(m.role, m.content) for m in store.messages(thread_id)]
+
+
+def sent_messages(fake_openai, index=-1):
+    """The `messages` of a request the model received."""
+    return fake_openai.requests[index]["json"]["messages"]
+
+
+def all_threads(store):
+    return store.list_threads(100).threads
+
+
+# --- new threads -------------------------------------------------------------------------------
+
+def test_first_message_without_thread_id_starts_a_new_thread(service, store):
+    result = service.send("  Hello there  ")
+
+    thread_id = result.thread.thread_id
+    assert validate_thread_id(thread_id) == thread_id  # a usable id was made up
+    assert result.thread.title == "Hello there"
+    assert result.error is None and result.reply.content == "Echo: Hello there"
+    assert store.get_thread(thread_id).title == "Hello there"
+    assert stored(store, thread_id) == [("user", "Hello there"), ("assistant", "Echo: Hello there")]
+
+
+def test_each_new_conversation_gets_its_own_id(service, store):
+    first, second = service.send("One"), service.send("Two")
+
+    assert first.thread.thread_id != second.thread.thread_id
+    assert len(all_threads(store)) == 2
+
+
+def test_long_first_message_makes_a_short_one_line_title(service):
+    message = "Please explain\nhow photosynthesis works in plants, step by step, with examples " * 2
+
+    title = service.send(message).thread.title
+
+    assert "\n" not in title and "  " not in title
+    assert title.endswith("…") and len(title) <= 60
+    assert title.startswith("Please explain how photosynthesis works")
+    assert message.replace("\n", " ").startswith(title[:-1])  # cut, not rewritten
+
+
+def test_title_comes_from_the_first_message_only(service, store):
+    thread_id = service.send("First question").thread.thread_id
+
+    service.send("A different second question", thread_id)
+
+    assert store.get_thread(thread_id).title == "First question"
+
+
+def test_unknown_but_valid_thread_id_creates_that_thread(service, store):
+    result = service.send("Hi", "my-Thread_42")
+
+    assert result.thread.thread_id == "my-Thread_42"
+    assert stored(store, "my-Thread_42") == [("user", "Hi"), ("assistant", "Echo: Hi")]
+
+
+def test_message_of_exactly_the_limit_is_accepted(service, store):
+    result = service.send("x" * MAX_MESSAGE_CHARS + "   ")
+
+    assert stored(store, result.thread.thread_id)[0] == ("user", "x" * MAX_MESSAGE_CHARS)
+
+
+# --- validation --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("message", [
+    None, 42, ["Hi"], {"text": "Hi"}, "", "   \n\t ", "x" * (MAX_MESSAGE_CHARS + 1),
+], ids=["none", "number", "list", "dict", "empty", "whitespace", "too-long"])
+def test_bad_message_is_rejected_before_anything_happens(service, store, fake_openai, message):
+    with pytest.raises(InvalidInput) as caught:
+        service.send(message, "new-thread")
+
+    assert caught.value.message.startswith("message ")
+    assert all_threads(store) == []
+    assert fake_openai.requests == []
+
+
+@pytest.mark.parametrize("thread_id", [
+    42, {"$ne": None}, {"$gt": ""}, ["abc"], True, "", "has space", "a/b", "../etc",
+    "dot.ted", "ünïcode", "x" * 65, "line\nbreak",
+])
+def test_bad_thread_id_is_rejected_before_anything_happens(service, store, fake_openai, thread_id):
+    with pytest.raises(InvalidInput) as caught:
+        service.send("Hello", thread_id)
+
+    assert "threadId" in caught.value.message
+    assert all_threads(store) == []
+    assert fake_openai.requests == []
+
+
+def test_bad_message_in_an_existing_thread_stores_nothing(service, store, fake_openai):
+    thread_id = service.send("Hello").thread.thread_id
+    fake_openai.reset()
+
+    with pytest.raises(InvalidInput):
+        service.send("   ", thread_id)
+
+    assert stored(store, thread_id) == [("user", "Hello"), ("assistant", "Echo: Hello")]
+    assert fake_openai.requests == []
+
+
+# --- history sent to the model -----------------------------------------------------------------
+
+def test_second_turn_sends_the_history_as_role_and_content(service, fake_openai):
+    thread_id = service.send("First").thread.thread_id
+
+    service.send("Second", thread_id)
+
+    assert sent_messages(fake_openai) == [
+        {"role": "user", "content": "First"},
+        {"role": "assistant", "content": "Echo: First"},
+        {"role": "user", "content": "Second"},
+    ]
+
+
+def test_system_prompt_comes_first_when_set(make_service, fake_openai):
+    service = make_service(system_prompt="You are a pirate.")
+    thread_id = service.send("First").thread.thread_id
+
+    service.send("Second", thread_id)
+
+    assert sent_messages(fake_openai) == [
+        {"role": "system", "content": "You are a pirate."},
+        {"role": "user", "content": "First"},
+        {"role": "assistant", "content": "Echo: First"},
+        {"role": "user", "content": "Second"},
+    ]
+
+
+def test_history_is_trimmed_to_the_newest_within_budget(make_service, fake_openai, store):
+    service = make_service(history_max_chars=30)
+    fake_openai.reply_with("ok")
+    thread_id = service.send("a" * 10).thread.thread_id
+    service.send("b" * 10, thread_id)
+
+    service.send("c" * 10, thread_id)
+
+    # newest first: c(10) + ok(2) + b(10) + ok(2) = 24 fits; adding a(10) would be 34 > 30
+    assert sent_messages(fake_openai) == [
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "b" * 10},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "c" * 10},
+    ]
+    assert len(store.messages(thread_id)) == 6  # trimming only affects what is sent
+
+
+def test_new_message_is_sent_even_when_it_alone_exceeds_the_budget(make_service, fake_openai):
+    service = make_service(history_max_chars=5, system_prompt="Be brief.")
+    thread_id = service.send("Earlier").thread.thread_id
+
+    service.send("z" * 50, thread_id)
+
+    assert sent_messages(fake_openai) == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "z" * 50},
+    ]
+
+
+# --- model failures and retry ------------------------------------------------------------------
+
+def test_model_failure_keeps_the_users_message_and_reports_the_error(service, store, fake_openai):
+    fake_openai.fail_with(500)
+
+    result = service.send("Hello")
+
+    assert result.reply is None
+    assert (result.error.kind, result.error.status) == ("upstream", 502)
+    assert store.get_thread(result.thread.thread_id) is not None
+    assert stored(store, result.thread.thread_id) == [("user", "Hello")]
+
+
+def test_retry_after_a_failure_stores_the_reply(service, store, fake_openai):
+    fake_openai.fail_with(503)
+    thread_id = service.send("Hello").thread.thread_id
+    fake_openai.reset()
+
+    result = service.retry(thread_id)
+
+    assert result.error is None and result.reply.content == "Echo: Hello"
+    assert sent_messages(fake_openai) == [{"role": "user", "content": "Hello"}]  # not repeated
+    assert stored(store, thread_id) == [("user", "Hello"), ("assistant", "Echo: Hello")]
+
+
+def test_retry_that_fails_again_stores_nothing_more(service, store, fake_openai):
+    fake_openai.fail_with(500)
+    thread_id = service.send("Hello").thread.thread_id
+
+    result = service.retry(thread_id)
+
+    assert result.error.kind == "upstream"
+    assert stored(store, thread_id) == [("user", "Hello")]
+
+
+def test_retry_on_an_answered_thread_is_rejected(service, store, fake_openai):
+    thread_id = service.send("Hello").thread.thread_id
+    fake_openai.reset()
+
+    with pytest.raises(InvalidInput):
+        service.retry(thread_id)
+
+    assert fake_openai.requests == []
+    assert len(store.messages(thread_id)) == 2
+
+
+def test_retry_of_unknown_or_invalid_thread(service, fake_openai):
+    with pytest.raises(ThreadNotFound):
+        service.retry("no-such-thread")
+    with pytest.raises(InvalidInput):
+        service.retry({"$ne": None})
+    assert fake_openai.requests == []
+
+
+# --- times -------------------------------------------------------------------------------------
+
+def test_a_turn_bumps_updated_at_and_keeps_created_at(service, store):
+    thread_id = service.send("First").thread.thread_id  # ticks 0 (user) and 1 (reply)
+
+    service.send("Second", thread_id)  # ticks 2 and 3
+
+    thread = store.get_thread(thread_id)
+    assert (thread.created_at, thread.updated_at) == (Clock.at(0), Clock.at(3))
+    assert [m.timestamp for m in store.messages(thread_id)] == [Clock.at(t) for t in range(4)]
+
+
+def test_a_turn_moves_its_thread_to_the_top_of_the_list(service, store):
+    older = service.send("Older").thread.thread_id
+    newer = service.send("Newer").thread.thread_id
+
+    service.send("Again", older)
+
+    assert [t.thread_id for t in all_threads(store)] == [older, newer]
+
+
+def test_a_failed_turn_still_bumps_updated_at(service, store, fake_openai):
+    thread_id = service.send("First").thread.thread_id  # ticks 0 and 1
+    fake_openai.fail_with(500)
+
+    service.send("Second", thread_id)  # tick 2, no reply
+
+    assert store.get_thread(thread_id).updated_at == Clock.at(2)
