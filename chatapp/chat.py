@@ -24,7 +24,8 @@ def validate_thread_id(value):
 def validate_message(value, max_chars):
     if not isinstance(value, str):
         raise InvalidInput("message must be a string.")
-    text = value.strip()
+    # Browsers send a textarea's line breaks as CRLF; keep one form whatever the client.
+    text = value.replace("\r\n", "\n").strip()
     if not text:
         raise InvalidInput("message must not be empty.")
     if len(text) > max_chars:

@@ -118,6 +118,13 @@ def test_message_of_exactly_the_limit_is_accepted(service, store):
     assert stored(store, result.thread.thread_id)[0] == ("user", "x" * MAX_MESSAGE_CHARS)
 
 
+def test_line_breaks_are_stored_the_same_from_a_form_or_a_script(service, store, fake_openai):
+    thread_id = service.send("line one\r\nline two").thread.thread_id  # a textarea sends CRLF
+
+    assert stored(store, thread_id)[0] == ("user", "line one\nline two")
+    assert sent_messages(fake_openai)[-1]["content"] == "line one\nline two"
+
+
 # --- validation --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("message", [

@@ -1,0 +1,527 @@
+"""The chat pages in a real browser (Debian's Chromium driven by Playwright), served over real HTTP
+by tests.live_server with the fake model server behind them. Each test checks what a person sees.
+
+Chromium is never downloaded: set CHROMIUM_PATH, or have `chromium` on PATH (/usr/bin/chromium).
+Screenshots for a human to look at go to /tmp/chatapp-shots/ (not committed)."""
+import json
+import os
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect, sync_playwright
+
+from tests.live_server import LiveServer
+
+TIMEOUT_MS = 10_000
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+SHOTS = Path("/tmp/chatapp-shots")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+THREAD_URL = re.compile(r"/thread/[A-Za-z0-9_-]+$")
+HOME_URL = re.compile(r"^http://[^/]+/$")
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+# --- fixtures -------------------------------------------------------------------------------------
+
+def _chromium_path():
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
+            pytest.fail(f"CHROMIUM_PATH={configured!r} is not an executable file.", pytrace=False)
+        return configured
+    for candidate in (shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail("No Chromium found for the browser tests: install Debian's `chromium` package "
+                "or set CHROMIUM_PATH to a Chromium binary. (Do not run `playwright install`.)",
+                pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = _chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def app_config(app_config):
+    """conftest's config, with no system prompt so the history sent upstream is exactly the chat."""
+    return {**app_config, "SYSTEM_PROMPT": ""}
+
+
+@pytest.fixture
+def server(app):
+    with LiveServer(app) as live:
+        yield live
+
+
+class Dialogs:
+    """Records every alert/confirm/prompt; answers OK when `accept` is set, else Cancel."""
+
+    def __init__(self):
+        self.seen = []
+        self.accept = False
+
+    def __call__(self, dialog):
+        self.seen.append((dialog.type, dialog.message))
+        if self.accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+
+@pytest.fixture
+def dialogs():
+    return Dialogs()
+
+
+@pytest.fixture
+def new_page(browser, server, dialogs):
+    """new_page(**context_options) -> a page in a fresh context pointed at the live server."""
+    contexts, page_errors = [], []
+
+    def open_page(**options):
+        options.setdefault("viewport", DESKTOP)
+        context = browser.new_context(base_url=server.url, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", dialogs)
+        page.on("pageerror", lambda error: page_errors.append(error))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not page_errors, f"JavaScript errors on the page: {page_errors}"
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+def composer(page):
+    return page.get_by_role("textbox", name="Message", exact=True)
+
+
+def send_button(page):
+    # Not by its name: the label changes to "Sending…" while a reply is on its way.
+    return page.locator("form.composer button[type=submit]")
+
+
+def messages(page):
+    return page.locator("#messages [data-role]")
+
+
+def bubbles(page, role):
+    return page.locator(f'#messages [data-role="{role}"] .bubble')
+
+
+def sidebar(page):
+    # By CSS, not by role: on a phone the collapsed sidebar is hidden from the accessibility tree.
+    return page.locator('nav[aria-label="Conversations"]')
+
+
+def thread_links(page):
+    return sidebar(page).locator(".threads a")
+
+
+def send(page, text, *, click=False):
+    """Type into the composer and send with Enter (or the Send button); wait for the next page."""
+    composer(page).fill(text)
+    with page.expect_navigation():
+        if click:
+            send_button(page).click()
+        else:
+            composer(page).press("Enter")
+
+
+def delete_button(page, title):
+    return sidebar(page).get_by_role("button", name=f"Delete “{title}”", exact=True)
+
+
+def has_no_horizontal_scroll(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.viewport_size["width"]
+    assert width <= viewport, f"page is {width}px wide in a {viewport}px viewport"
+    pane = page.evaluate("(() => { const m = document.getElementById('messages');"
+                         " return [m.scrollWidth, m.clientWidth]; })()")
+    assert pane[0] <= pane[1] + 1, f"the message pane scrolls sideways: {pane}"
+
+
+# True when a person could see the element: on screen, not hidden or transparent, and not
+# covered or clipped away (the browser's own hit test at a point inside it finds it).
+SEEN = """el => {
+  const r = el.getBoundingClientRect();
+  if (r.width < 1 || r.height < 1) return false;
+  const x = r.left + Math.min(r.width / 2, 10), y = r.top + r.height / 2;
+  if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return false;
+  if (!el.checkVisibility({opacityProperty: true, visibilityProperty: true})) return false;
+  const hit = document.elementFromPoint(x, y);
+  return !!hit && (hit === el || el.contains(hit));
+}"""
+
+
+def wait_until_seen(page, locator, what, seen=True):
+    check = SEEN if seen else f"el => !({SEEN})(el)"
+    try:
+        page.wait_for_function(check, arg=locator.element_handle())
+    except PlaywrightTimeoutError:
+        pytest.fail(f"{what} should {'' if seen else 'not '}be visible to a person "
+                    f"at {page.viewport_size['width']}px wide", pytrace=False)
+
+
+# --- sending --------------------------------------------------------------------------------------
+
+def test_enter_sends_and_the_reply_appears(page, fake_openai):
+    page.goto("/")
+    expect(page.get_by_role("heading", name="What can I help with?")).to_be_visible()
+
+    send(page, "Hello, browser!")
+
+    expect(page).to_have_url(THREAD_URL)
+    expect(messages(page)).to_have_count(2)
+    expect(bubbles(page, "user")).to_have_text("Hello, browser!")
+    expect(bubbles(page, "assistant")).to_have_text("Echo: Hello, browser!")
+    expect(thread_links(page)).to_have_text(["Hello, browser!"])
+    expect(composer(page)).to_have_value("")
+
+
+def test_second_turn_keeps_the_thread_and_sends_the_history(page, fake_openai):
+    page.goto("/")
+    send(page, "First question")
+    thread_url = page.url
+    send(page, "Second question")
+
+    assert page.url == thread_url
+    expect(messages(page)).to_have_count(4)
+    roles = [m.get_attribute("data-role") for m in messages(page).all()]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    expect(messages(page).locator(".bubble")).to_have_text(
+        ["First question", "Echo: First question", "Second question", "Echo: Second question"])
+    assert fake_openai.requests[-1]["json"]["messages"] == [
+        {"role": "user", "content": "First question"},
+        {"role": "assistant", "content": "Echo: First question"},
+        {"role": "user", "content": "Second question"},
+    ]
+
+
+def test_shift_enter_makes_a_new_line_and_does_not_send(page, fake_openai):
+    page.goto("/")
+    box = composer(page)
+    box.fill("line one")
+    box.press("Shift+Enter")
+    box.press_sequentially("line two")
+
+    expect(box).to_have_value("line one\nline two")
+    expect(page).to_have_url(HOME_URL)
+    expect(messages(page)).to_have_count(0)
+
+    with page.expect_navigation():
+        box.press("Enter")
+    # One request only, carrying both lines: Shift+Enter sent nothing on its own.
+    sent = [r["json"]["messages"][-1]["content"] for r in fake_openai.requests]
+    assert sent == ["line one\nline two"]
+    expect(bubbles(page, "assistant")).to_contain_text("Echo: line one")
+
+
+# Installed before sending: 0.3 s into the wait, note how the send button looks. Playwright cannot
+# reliably read the old page while its form submission is in flight, so the page keeps the note in
+# sessionStorage for the test to read on the next page.
+NOTE_SEND_BUTTON_WHILE_WAITING = """() => {
+  const form = document.querySelector('form.composer');
+  const button = form.querySelector('button[type=submit]');
+  form.addEventListener('submit', () => setTimeout(() => sessionStorage.setItem('whileWaiting',
+    JSON.stringify({disabled: button.disabled, label: button.textContent.trim()})), 300));
+}"""
+
+
+def test_send_button_is_disabled_while_waiting_and_the_pane_ends_at_the_newest(page, fake_openai):
+    page.goto("/")
+    fake_openai.reply_with("\n\n".join(f"Paragraph {n} of a long answer." for n in range(1, 61)))
+    send(page, "Tell me a long story")
+    fake_openai.delay(1.5)
+    before = len(fake_openai.requests)
+
+    page.evaluate(NOTE_SEND_BUTTON_WHILE_WAITING)
+    composer(page).fill("What is newest?")
+    with page.expect_navigation():
+        # page.keyboard, not locator.press: that would wait for the whole navigation to finish.
+        page.keyboard.press("Enter")
+        page.keyboard.press("Enter")  # a second Enter while waiting must not send again
+
+    assert json.loads(page.evaluate("sessionStorage.getItem('whileWaiting')") or "null") == {
+        "disabled": True, "label": "Sending…"}
+    assert len(fake_openai.requests) == before + 1
+    newest = bubbles(page, "assistant").last
+    expect(newest).to_have_text("Echo: What is newest?")
+    expect(send_button(page)).to_be_enabled()
+    expect(newest).to_be_in_viewport()
+    top, visible, total = page.evaluate(
+        "(() => { const m = document.getElementById('messages');"
+        " return [m.scrollTop, m.clientHeight, m.scrollHeight]; })()")
+    assert total > visible + 100, (
+        f"#messages should be the scrolling pane and overflow here: "
+        f"clientHeight={visible}, scrollHeight={total}")
+    assert abs(top + visible - total) <= 2, (
+        f"#messages is not scrolled to the end: scrollTop={top}, clientHeight={visible}, "
+        f"scrollHeight={total}")
+
+
+# --- sidebar --------------------------------------------------------------------------------------
+
+def test_sidebar_puts_the_latest_conversation_first_and_marks_the_current_one(page, fake_openai):
+    page.goto("/")
+    send(page, "Thread A first")
+    thread_a = page.url
+    sidebar(page).get_by_role("link", name="New chat").click()
+    expect(page).to_have_url(HOME_URL)
+    send(page, "Thread B first")
+    expect(thread_links(page)).to_have_text(["Thread B first", "Thread A first"])
+
+    sidebar(page).get_by_role("link", name="Thread A first", exact=True).click()
+    page.wait_for_url(thread_a)
+    send(page, "Thread A again")
+
+    assert page.url == thread_a
+    expect(thread_links(page)).to_have_text(["Thread A first", "Thread B first"])
+    expect(thread_links(page).first).to_have_attribute("aria-current", "page")
+    expect(sidebar(page).locator("a[aria-current]")).to_have_count(1)
+    expect(page.locator(".topbar-title")).to_have_text("Thread A first")
+
+
+def test_delete_after_confirming_goes_home_without_the_thread(page, fake_openai, dialogs):
+    page.goto("/")
+    send(page, "Keep me")
+    page.goto("/")
+    send(page, "Delete me")
+    doomed = page.url
+
+    dialogs.accept = True
+    with page.expect_navigation():
+        delete_button(page, "Delete me").click()
+
+    assert dialogs.seen == [("confirm", "Delete “Delete me”? This cannot be undone.")]
+    expect(page).to_have_url(HOME_URL)
+    expect(page.get_by_role("status").filter(has_text="Conversation deleted.")).to_be_visible()
+    expect(thread_links(page)).to_have_text(["Keep me"])
+    page.goto(doomed)
+    expect(page.get_by_text("This conversation does not exist.")).to_be_visible()
+
+
+def test_delete_cancelled_keeps_the_thread(page, fake_openai, dialogs):
+    page.goto("/")
+    send(page, "Do not delete me")
+    here = page.url
+
+    delete_button(page, "Do not delete me").click()  # the Dialogs fixture answers Cancel
+
+    assert dialogs.seen == [("confirm", "Delete “Do not delete me”? This cannot be undone.")]
+    page.reload()
+    assert page.url == here
+    expect(thread_links(page)).to_have_text(["Do not delete me"])
+    expect(bubbles(page, "assistant")).to_have_text("Echo: Do not delete me")
+
+
+# --- without JavaScript ---------------------------------------------------------------------------
+
+def test_everything_works_without_javascript(new_page, fake_openai, dialogs):
+    page = new_page(java_script_enabled=False)
+    page.goto("/")
+
+    send(page, "No script here", click=True)
+    expect(page).to_have_url(THREAD_URL)
+    expect(bubbles(page, "user")).to_have_text("No script here")
+    expect(bubbles(page, "assistant")).to_have_text("Echo: No script here")
+
+    send(page, "Still no script", click=True)
+    expect(messages(page).locator(".bubble")).to_have_text(
+        ["No script here", "Echo: No script here", "Still no script", "Echo: Still no script"])
+
+    with page.expect_navigation():
+        delete_button(page, "No script here").click()
+    assert dialogs.seen == []
+    expect(page).to_have_url(HOME_URL)
+    expect(page.get_by_text("Conversation deleted.")).to_be_visible()
+    expect(sidebar(page).get_by_text("No conversations yet.")).to_be_visible()
+
+
+# --- untrusted text -------------------------------------------------------------------------------
+
+XSS_REPLY = textwrap.dedent("""\
+    Payloads follow.
+
+    <script>window.__xss=1</script>
+
+    <img src=x onerror="window.__xss=1">
+
+    [click me](javascript:window.__xss=1)
+
+    [mixed case](JaVaScRiPt:window.__xss=1)
+
+    [entity](&#106;avascript:window.__xss=1)
+
+    [spaced]( javascript:window.__xss=1 )
+
+    [data url](data:text/html;base64,PHNjcmlwdD5wYXJlbnQuX194c3M9MTwvc2NyaXB0Pg==)
+
+    <javascript:window.__xss=1>
+
+    ![picture](javascript:window.__xss=1)
+
+    <svg onload="window.__xss=1"></svg>
+
+    <iframe srcdoc="<script>parent.__xss=1</script>"></iframe>
+
+    <a href="jAvAsCrIpT:window.__xss=1">html link</a>
+
+    <details open ontoggle="window.__xss=1">details</details>
+
+    <form action="javascript:window.__xss=1"><button>form button</button></form>
+
+    A [safe link](https://example.com/safe) and `<b>inline code</b>`.
+    """)
+USER_PAYLOAD = ('<img src=x onerror="window.__xss=1"> <script>window.__xss=1</script> '
+                '[x](javascript:window.__xss=1) <svg onload="window.__xss=1">')
+
+
+def test_markup_in_messages_is_shown_as_text_and_runs_nothing(page, server, fake_openai, dialogs):
+    # A link that leaves the app gets an empty answer, so clicking it keeps this page.
+    page.route(lambda url: not url.startswith(server.url), lambda route: route.fulfill(status=204))
+    page.goto("/")
+    send(page, USER_PAYLOAD)
+    fake_openai.reply_with(XSS_REPLY)
+    send(page, "Show me the payloads")
+    page.wait_for_load_state("load")
+
+    expect(bubbles(page, "user").first).to_have_text(USER_PAYLOAD)
+    expect(thread_links(page)).to_contain_text(['<img src=x onerror="window.__xss=1">'])
+    reply = bubbles(page, "assistant").last
+    for visible_text in ["<script>window.__xss=1</script>",
+                         '<img src=x onerror="window.__xss=1">',
+                         "[click me](javascript:window.__xss=1)",
+                         "<javascript:window.__xss=1>",
+                         '<svg onload="window.__xss=1"></svg>',
+                         '<iframe srcdoc="<script>parent.__xss=1</script>"></iframe>',
+                         '<a href="jAvAsCrIpT:window.__xss=1">html link</a>',
+                         "<b>inline code</b>"]:
+        expect(reply).to_contain_text(visible_text)
+    expect(reply.get_by_role("link", name="safe link")).to_have_attribute(
+        "href", "https://example.com/safe")
+
+    found = page.evaluate("""() => {
+      const inBubbles = (selector) => [...document.querySelectorAll('#messages .bubble')]
+        .flatMap(bubble => [...bubble.querySelectorAll(selector)]);
+      const tags = inBubbles('script, iframe, svg, img, object, embed, details, form')
+        .map(el => el.tagName);
+      const handlers = inBubbles('*').flatMap(el => [...el.attributes]
+        .filter(a => a.name.startsWith('on')).map(a => el.tagName + ' ' + a.name));
+      const hrefs = inBubbles('[href], [src], [action]')
+        .map(el => el.getAttribute('href') || el.getAttribute('src') || el.getAttribute('action'));
+      return {tags, handlers, hrefs};
+    }""")
+    assert found["tags"] == [], found
+    assert found["handlers"] == [], found
+    for href in found["hrefs"]:
+        assert re.match(r"https?://", href), f"a link with an unsafe address: {href!r}"
+
+    here = page.url
+    links = page.locator("#messages .bubble a")
+    for n in range(links.count()):
+        links.nth(n).click()
+        assert page.url == here
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert dialogs.seen == []
+
+
+# --- small screens and a look for a human ---------------------------------------------------------
+
+LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 8
+WIDE_CODE_REPLY = (f"A long word: {LONG_WORD}\n\n"
+                   "```python\n"
+                   f"wide = {list(range(120))!r}  # {'x' * 120}\n"
+                   "```\n\nAnd a short line after it.")
+
+
+def _wide_thread(page, fake_openai):
+    page.goto("/")
+    fake_openai.reply_with(WIDE_CODE_REPLY)
+    send(page, f"Please show something wide: {LONG_WORD}")
+    expect(bubbles(page, "assistant")).to_contain_text("And a short line after it.")
+    page.wait_for_load_state("load")
+
+
+def test_phone_width_has_no_sideways_scroll_and_a_collapsible_sidebar(new_page, fake_openai):
+    page = new_page(viewport=PHONE)
+    page.goto("/")
+    has_no_horizontal_scroll(page)
+    expect(composer(page)).to_be_in_viewport()
+    expect(send_button(page)).to_be_in_viewport()
+
+    _wide_thread(page, fake_openai)  # typed and sent from the phone-sized page
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "phone-thread.png"))
+    has_no_horizontal_scroll(page)
+    expect(composer(page)).to_be_in_viewport()
+    expect(send_button(page)).to_be_in_viewport()
+    wait_until_seen(page, composer(page), "the message box")
+    wait_until_seen(page, send_button(page), "the Send button")
+
+    link = thread_links(page).first
+    wait_until_seen(page, link, "before the menu is opened, the sidebar's thread link", seen=False)
+    page.locator("label[for=sidebar-toggle]").filter(has_text="Conversations").click()
+    wait_until_seen(page, link, "after the menu is opened, the sidebar's thread link")
+    page.screenshot(path=str(SHOTS / "phone-sidebar-open.png"))
+    has_no_horizontal_scroll(page)
+    sidebar(page).get_by_role("link", name="New chat").click()
+    expect(page).to_have_url(HOME_URL)
+
+
+def test_desktop_thread_page_fits_and_shows_the_sidebar(page, fake_openai):
+    _wide_thread(page, fake_openai)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "desktop-thread.png"))
+    has_no_horizontal_scroll(page)
+    wait_until_seen(page, thread_links(page).first, "the sidebar's thread link")
+    wait_until_seen(page, composer(page), "the message box")
+    wait_until_seen(page, send_button(page), "the Send button")
+
+
+# --- upstream failure -----------------------------------------------------------------------------
+
+def test_upstream_failure_shows_a_notice_and_retry_gets_the_reply(page, fake_openai):
+    page.goto("/")
+    fake_openai.fail_with(500)
+    send(page, "Will this work?")
+
+    alert = page.get_by_role("alert").filter(has_text="The model service had a problem")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("HTTP 500")
+    expect(bubbles(page, "user")).to_have_text("Will this work?")
+    expect(bubbles(page, "assistant")).to_have_count(0)
+    expect(page.get_by_text("This message has no reply yet.")).to_be_visible()
+
+    fake_openai.reset()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Retry").click()
+
+    expect(bubbles(page, "assistant")).to_have_text("Echo: Will this work?")
+    expect(messages(page)).to_have_count(2)
+    expect(alert).to_have_count(0)
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+    assert fake_openai.requests[-1]["json"]["messages"] == [
+        {"role": "user", "content": "Will this work?"}]
