@@ -9,9 +9,9 @@ import pytest
 
 from chatapp.store import MongoThreadStore
 from tests.conftest import TEST_API_KEY
+from tests.helpers import seed_threads, stepping_clock
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-BASE_TIME = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def assert_json_error(response, status, code=None):
@@ -41,25 +41,8 @@ def assert_iso_utc_loose(value):
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def stepping_clock(app, start=BASE_TIME, step=timedelta(seconds=1)):
-    """Give the chat service a clock that moves one second per call, so update order is exact."""
-    state = {"now": start}
-
-    def clock():
-        state["now"] += step
-        return state["now"]
-
-    app.extensions["chat_service"].clock = clock
 
 
-def seed_threads(app, count):
-    """`count` threads straight in the store, t0 oldest ... t{count-1} newest."""
-    store = app.extensions["thread_store"]
-    for i in range(count):
-        when = BASE_TIME + timedelta(minutes=i)
-        store.create_thread_if_missing(f"t{i:03d}", f"Thread {i}", when)
-        store.append_message(f"t{i:03d}", "user", f"hello {i}", when)
-    return [f"t{i:03d}" for i in reversed(range(count))]  # newest first
 
 
 def path_of(link_header):

@@ -1,7 +1,6 @@
 """The HTML pages: sidebar, composer, thread view, forms with CSRF, errors, safe Markdown."""
 import re
 import time
-from datetime import datetime, timedelta, timezone
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -10,8 +9,8 @@ import pytest
 
 from chatapp.store import SQLiteThreadStore
 from tests.conftest import TEST_API_KEY
+from tests.helpers import seed_threads, stepping_clock
 
-BASE_TIME = datetime(2026, 1, 1, tzinfo=timezone.utc)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -138,23 +137,8 @@ def api_threads(client):
     return [t["threadId"] for t in client.get("/api/thread").get_json()]
 
 
-def stepping_clock(app):
-    state = {"now": BASE_TIME}
-
-    def clock():
-        state["now"] += timedelta(seconds=1)
-        return state["now"]
-
-    app.extensions["chat_service"].clock = clock
 
 
-def seed_threads(app, count):
-    store = app.extensions["thread_store"]
-    for i in range(count):
-        when = BASE_TIME + timedelta(minutes=i)
-        store.create_thread_if_missing(f"t{i:03d}", f"Thread {i}", when)
-        store.append_message(f"t{i:03d}", "user", f"hello {i}", when)
-    return [f"t{i:03d}" for i in reversed(range(count))]  # newest first
 
 
 def assert_html(response, status):
