@@ -11,6 +11,7 @@ from . import store
 from .chat import ChatService
 from .config import Config
 from .model_client import ModelClient
+from .models import to_iso
 
 csrf = CSRFProtect()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,6 +41,7 @@ def create_app(test_config=None):
     app.register_blueprint(web.bp)
     errorhandlers.register(app)
     app.add_template_filter(markdown.render_markdown, "markdown")
+    app.add_template_filter(to_iso, "iso")
     app.cli.add_command(init_db_command)
     return app
 

@@ -11,9 +11,7 @@ def utc_now():
 
 def to_iso(moment):
     """`2026-11-26T21:34:37.123Z`, the form JavaScript's Date.toISOString gives."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{moment.microsecond // 1000:03d}Z"
-    )
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def from_iso(text):
