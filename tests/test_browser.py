@@ -525,3 +525,58 @@ def test_upstream_failure_shows_a_notice_and_retry_gets_the_reply(page, fake_ope
     expect(page.get_by_role("button", name="Retry")).to_have_count(0)
     assert fake_openai.requests[-1]["json"]["messages"] == [
         {"role": "user", "content": "Will this work?"}]
+
+
+# --- a single-page client on another origin ------------------------------------------------------
+
+def _blank_page(environ, start_response):
+    """A stand-in for the reference design's front end, served from its own origin."""
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+    return [b"<!doctype html><title>reference client</title>"]
+
+
+CALL_API = """async ([api, method, path, body]) => {
+  try {
+    const response = await fetch(api + path, {
+      method, headers: body ? {"Content-Type": "application/json"} : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return {status: response.status, json: await response.json()};
+  } catch (error) {
+    return {blocked: String(error)};
+  }
+}"""
+
+
+def test_cross_origin_client_works_only_from_cors_origins(browser, app_config, tmp_path,
+                                                          fake_openai):
+    from chatapp import create_app
+
+    with LiveServer(_blank_page) as client_origin:
+        allowed = create_app({**app_config, "CORS_ORIGINS": [client_origin.url]})
+        closed = create_app({**app_config, "SQLITE_PATH": str(tmp_path / "closed.sqlite3")})
+        with LiveServer(allowed) as allowed_api, LiveServer(closed) as closed_api:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(client_origin.url)
+
+            def call(api, method, path, body=None):
+                return page.evaluate(CALL_API, [api.url, method, path, body])
+
+            # The reference client's whole flow, across origins.
+            chat = call(allowed_api, "POST", "/api/chat", {"message": "Hello from the SPA"})
+            assert chat["status"] == 200 and chat["json"]["reply"] == "Echo: Hello from the SPA"
+            thread_id = chat["json"]["threadId"]
+            listed = call(allowed_api, "GET", "/api/thread")
+            assert [t["threadId"] for t in listed["json"]] == [thread_id]
+            history = call(allowed_api, "GET", f"/api/thread/{thread_id}")
+            assert [m["role"] for m in history["json"]] == ["user", "assistant"]
+            assert call(allowed_api, "DELETE", f"/api/thread/{thread_id}")["status"] == 200
+
+            # Without CORS_ORIGINS the browser refuses, and the request never runs.
+            assert "blocked" in call(closed_api, "POST", "/api/chat", {"message": "Sneaky"})
+            assert "blocked" in call(closed_api, "GET", "/api/thread")
+            assert closed.extensions["thread_store"].list_threads(10).threads == []
+            context.close()
+    assert [r["json"]["messages"][-1]["content"] for r in fake_openai.requests] == [
+        "Hello from the SPA"]
