@@ -3,7 +3,8 @@ import os
 import secrets
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_cors import CORS
 from flask_wtf.csrf import CSRFProtect
 
@@ -17,8 +18,8 @@ csrf = CSRFProtect()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def create_app(test_config=None):
-    app = Flask(__name__, instance_relative_config=True,
+def create_app(test_config=None, instance_path=None):
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path,
                 template_folder=os.path.join(ROOT, "templates"),
                 static_folder=os.path.join(ROOT, "static"))
     app.config.from_object(Config())
@@ -70,9 +71,8 @@ def _instance_secret_key(instance_path):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database schema (SQLite) or indexes (MongoDB) now."""
-    from flask import current_app
-
     current_app.extensions["thread_store"].prepare()
     click.echo("Database ready.")
