@@ -1,6 +1,8 @@
 // Enhancements only: every page works without this file.
 "use strict";
 
+document.documentElement.classList.remove("no-js");
+
 document.addEventListener("DOMContentLoaded", () => {
   const composer = document.querySelector("form.composer");
   const textarea = composer && composer.querySelector("textarea[name=message]");

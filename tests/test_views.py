@@ -174,6 +174,17 @@ def test_highlight_css(client):
     assert "<html" not in css
 
 
+def test_pages_forbid_inline_and_foreign_scripts_and_framing(client):
+    headers = client.get("/").headers
+    policy = dict(part.strip().split(" ", 1) for part in
+                  headers["Content-Security-Policy"].split(";"))
+
+    assert policy["script-src"] == "'self'"  # an injected <script> or onerror= would not run
+    assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in client.get("/").get_data(as_text=True)  # the policy costs us nothing
+
+
 def test_thread_page_shows_messages_in_order(client, fake_openai):
     client.post("/api/chat", json={"threadId": "story", "message": "first question"})
     fake_openai.reply_with("second answer")
