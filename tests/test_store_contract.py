@@ -374,6 +374,27 @@ def test_mongo_keeps_messages_in_their_own_collection(mongo_db):
     assert [(d["role"], d["content"]) for d in docs] == [("user", "one"), ("assistant", "two")]
 
 
+def test_mongo_append_racing_a_delete_leaves_no_message_behind(mongo_db):
+    store = MongoThreadStore(mongo_db)
+    thread_with(store, "t", "hello")
+    insert_one = store.messages_.insert_one
+
+    def delete_then_insert(document):
+        # The delete runs after this append took its sequence number, before the insert lands.
+        store.delete_thread("t")
+        return insert_one(document)
+
+    store.messages_.insert_one = delete_then_insert
+    with pytest.raises(ThreadNotFound):
+        store.append_message("t", "assistant", "late reply", at(5))
+    store.messages_.insert_one = insert_one
+
+    assert mongo_db["messages"].count_documents({"threadId": "t"}) == 0
+    store.create_thread_if_missing("t", "Again", at(6))  # the id can be used again, cleanly
+    store.append_message("t", "user", "fresh", at(7))
+    assert contents(store.messages("t")) == ["fresh"]
+
+
 def test_mongo_unreachable_server_raises_store_unavailable():
     client = pymongo.MongoClient(f"mongodb://127.0.0.1:{closed_port()}", serverSelectionTimeoutMS=200,
                                  connectTimeoutMS=200)
