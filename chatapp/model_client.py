@@ -1,4 +1,5 @@
 """Calls an OpenAI-compatible chat completions endpoint with plain `requests`."""
+import os
 import queue
 from contextlib import contextmanager
 
@@ -17,6 +18,10 @@ class ModelClient:
         # to be thread-safe) and then kept for the next. Not one per thread: werkzeug's server
         # runs each request in a new thread, which would open a new connection every turn.
         self._idle = queue.LifoQueue()
+        # What requests would read from the environment on every call (proxies, CA bundle), read
+        # once: scanning the environment was a third of the app's own time per turn.
+        self._proxies = requests.utils.get_environ_proxies(self.base_url)
+        self._verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
     def __repr__(self):  # never show the key
         return f"ModelClient(base_url={self.base_url!r}, model={self.model!r})"
@@ -58,6 +63,8 @@ class ModelClient:
             session = self._idle.get_nowait()
         except queue.Empty:
             session = requests.Session()
+            session.trust_env = False
+            session.proxies, session.verify = self._proxies, self._verify
         try:
             yield session
         finally:

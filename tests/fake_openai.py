@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 
 def completion(text, model="fake-model"):
@@ -82,7 +83,8 @@ class FakeOpenAI:
             except ValueError:
                 request_json = None
             self.requests.append({"path": path, "headers": headers, "json": request_json})
-        if path != "/v1/chat/completions" or request_json is None:
+        # A request through a proxy names the whole URL; this server can play the proxy too.
+        if urlsplit(path).path != "/v1/chat/completions" or request_json is None:
             return 404, {"error": {"message": "unknown route or bad JSON"}}
         return handler(request_json)
 

@@ -85,6 +85,17 @@ def test_base_url_with_trailing_slash_still_reaches_the_endpoint(make_client, fa
     assert fake_openai.requests[0]["path"] == "/v1/chat/completions"
 
 
+def test_proxy_from_the_environment_is_used(make_client, fake_openai, monkeypatch):
+    # The fake server stands in for the proxy; the model's host itself does not resolve.
+    monkeypatch.setenv("HTTP_PROXY", fake_openai.url.removesuffix("/v1"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = make_client(base_url="http://model.invalid/v1")
+
+    assert client.complete(HELLO) == "Echo: Hello"
+    assert fake_openai.requests[0]["path"] == "http://model.invalid/v1/chat/completions"
+
+
 def test_successful_call_logs_nothing_secret(client, debug_logs):
     client.complete(HELLO)
 
