@@ -46,10 +46,11 @@ document.addEventListener("DOMContentLoaded", () => {
     textarea.readOnly = false;
   });
 
-  // Confirm before deleting a conversation.
+  // Confirm before deleting a conversation (named by its link in the same row).
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      const title = form.closest("li").querySelector("a").textContent;
+      if (!window.confirm(`Delete “${title}”? This cannot be undone.`)) event.preventDefault();
     });
   });
 
