@@ -15,6 +15,8 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/bench.py
 
 $(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "chatapp needs Python 3.11 or newer (make PYTHON=python3.12 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 

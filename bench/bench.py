@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench.py          (or `make bench`)
 
 The app (SQLite in a temp dir) and the fake model upstream (tests/fake_openai.FakeOpenAI, which
-answers at once) run in a child process, served by werkzeug's threaded server as
+answers at once) run in a child process, served by waitress (as `make run` does) as
 tests/live_server.py does; this process is the client (keep-alive requests.Session). Everything
 listens on and talks to 127.0.0.1 only. The script reports, it does not assert: it exits 0 when
 a target is missed, and a watchdog stops it if it ever hangs.
@@ -96,23 +96,12 @@ def assistant_text(rng, target=800):
 def serve(folder):
     """Run the fake upstream and the apps, print their URLs, and stop when stdin closes.
 
-    One app per database, each on its own werkzeug threaded server as in tests/live_server.py:
-    "main" (turns, appends, the thread page) and three for the sidebar at 10, 50 and 10,000
-    threads, so the sidebar figures can be measured interleaved. "main" is also served by a
-    werkzeug server whose handler sets TCP_NODELAY, for the stall check."""
-    import logging
-    import threading
-
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
+    One app per database, each on its own server as in tests/live_server.py (waitress, as
+    `make run` serves): "main" (turns, appends, the thread page) and three for the sidebar at
+    10, 50 and 10,000 threads, so the sidebar figures can be measured interleaved."""
     from chatapp import create_app
     from tests.fake_openai import FakeOpenAI, completion
     from tests.live_server import LiveServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request log lines
-
-    class NoDelayHandler(WSGIRequestHandler):
-        disable_nagle_algorithm = True  # StreamRequestHandler.setup sets TCP_NODELAY
 
     fake = FakeOpenAI(host=HOST)
     connections = [0]
@@ -147,10 +136,8 @@ def serve(folder):
         servers.append(server)
         apps[name] = app
         info["apps"][name], info["db"][name] = server.url, path
-    nodelay = make_server(HOST, 0, apps["main"], threaded=True, request_handler=NoDelayHandler)
-    threading.Thread(target=nodelay.serve_forever, daemon=True).start()
     config = apps["main"].config
-    info.update(nodelay=f"http://{nodelay.host}:{nodelay.port}", model=config["OPENAI_MODEL"],
+    info.update(model=config["OPENAI_MODEL"],
                 history_max_chars=config["HISTORY_MAX_CHARS"],
                 threads_per_page=config["THREADS_PER_PAGE"])
     print(json.dumps(info), flush=True)
@@ -159,8 +146,6 @@ def serve(folder):
     print(json.dumps({"upstream_connections": connections[0]}), flush=True)
     for server in servers:
         server.stop()
-    nodelay.shutdown()
-    nodelay.server_close()
     fake.stop()
 
 
@@ -362,7 +347,7 @@ def run():
     print(f"Python {platform.python_version()} ({platform.python_implementation()}), "
           f"SQLite {sqlite3.sqlite_version}, {cores} cores ({usable} usable), "
           f"{platform.system()} {platform.machine()}")
-    print(f"Flask {meta.version('flask')}, Werkzeug {meta.version('werkzeug')}, "
+    print(f"Flask {meta.version('flask')}, waitress {meta.version('waitress')}, "
           f"requests {meta.version('requests')}, urllib3 {meta.version('urllib3')}")
     if hasattr(os, "getloadavg"):
         print("Load average before the run: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
@@ -377,7 +362,7 @@ def run():
         info = json.loads(child.stdout.readline() or "null")
         if not info:
             raise RuntimeError("the server process did not start (see its error above)")
-        print(f"Apps and fake upstream in child process {child.pid} (werkzeug threaded server); "
+        print(f"Apps and fake upstream in child process {child.pid} (waitress, as make run); "
               f"SQLite in {tmp}; HISTORY_MAX_CHARS={info['history_max_chars']:,}, "
               f"THREADS_PER_PAGE={info['threads_per_page']}")
         print()
@@ -441,32 +426,19 @@ def measure(info):
     print(f"   upstream POST, 1-message body     {fmt(up['small'])}")
     print(f"   upstream POST, {len(json.dumps(big)) // 1000} kB body         {fmt(up['big'])}")
     print(f"   upstream keep-alive: {conns} TCP connection(s) for {2 * (N_NAGLE + 10)} requests")
-    server, keep_alive = {}, None
-    for name, url in (("stock", main), ("nodelay", info["nodelay"])):
-        s = session()
-        keep_alive = s.get(url + "/api/thread").headers.get("Connection")
-        server[name], conns = connects.during(
-            lambda: interleaved({"get": lambda: s.get(url + "/api/thread")}, N_NAGLE, warmup=10))
-        server[name] = server[name]["get"]
-        label = "stock (as tests/live_server.py)" if name == "stock" else "with TCP_NODELAY handler"
-        print(f"   app GET /api/thread, {label:31s} {fmt(server[name])}")
-        print(f"      answers Connection: {keep_alive!r}; "
-              f"{conns} TCP connections for {N_NAGLE + 10} requests")
-    # A Nagle stall hits a steady share of requests (on keep-alive, nearly all): count slow ones
-    # on each server; scheduling noise from other processes hits both servers alike.
-    stock_slow, nodelay_slow = server["stock"]["stalls"], server["nodelay"]["stalls"]
-    stalled = server["stock"]["p50"] >= STALL_MS or (
-        stock_slow >= 0.05 * N_NAGLE and stock_slow >= 3 * (nodelay_slow + 1))
-    base = info["nodelay"] if stalled else main
-    print(f"   -> werkzeug {'STALLS' if stalled else 'does not stall'}; using the "
-          f"{'TCP_NODELAY' if stalled else 'stock'} server for what follows")
+    s = session()
+    keep_alive = s.get(main + "/api/thread").headers.get("Connection", "keep-alive")
+    app_get, conns = connects.during(
+        lambda: interleaved({"get": lambda: s.get(main + "/api/thread")}, N_NAGLE, warmup=10))
+    app_get = app_get["get"]
+    print(f"   app GET /api/thread (waitress)    {fmt(app_get)}")
+    print(f"      answers Connection: {keep_alive!r}; {conns} TCP connection(s) for "
+          f"{N_NAGLE + 10} requests")
+    base = main
     table.info("upstream direct POST, n >= 30 ms",
                f"{up['small']['stalls'] + up['big']['stalls']} of {2 * N_NAGLE}")
-    table.info("werkzeug stock server, n >= 30 ms",
-               f"{server['stock']['stalls']} of {N_NAGLE} (TCP_NODELAY handler: "
-               f"{server['nodelay']['stalls']})")
-    table.info("werkzeug keep-alive", "none: answers Connection: close"
-               if keep_alive == "close" else f"Connection: {keep_alive}")
+    table.info("app server (waitress), n >= 30 ms", f"{app_get['stalls']} of {N_NAGLE}")
+    table.info("app server keep-alive", f"Connection: {keep_alive}; {conns} connection(s)")
 
     # --- 2. Sidebar at 10, 50 and 10,000 threads -------------------------------------------
     s = session()

@@ -1,26 +1,27 @@
-"""Serve a Flask app over real HTTP on 127.0.0.1 in a background thread (for the browser tests,
-the Postman run and the benchmark)."""
+"""Serve a Flask app over real HTTP on 127.0.0.1 in a background thread, with the same server
+`make run` uses (waitress), for the browser tests, the Postman run and the benchmark."""
 import threading
 
-from werkzeug.serving import make_server
+from waitress.server import create_server
 
 
 class LiveServer:
-    def __init__(self, app, host="127.0.0.1", port=0):
-        self._server = make_server(host, port, app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+    def __init__(self, app, host="127.0.0.1", port=0, threads=8):
+        self._server = create_server(app, host=host, port=port, threads=threads)
+        self._host = host
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     @property
     def url(self):
-        return f"http://{self._server.host}:{self._server.port}"
+        return f"http://{self._host}:{self._server.effective_port}"
 
     def start(self):
         self._thread.start()
         return self
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
+        self._thread.join(timeout=5)
 
     def __enter__(self):
         return self.start()
