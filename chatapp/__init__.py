@@ -34,7 +34,7 @@ def create_app(test_config=None, instance_path=None):
     store.init_app(app)
     if app.config["CORS_ORIGINS"]:
         CORS(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}})
-    app.extensions["chat_service"] = _chat_service(app.config, app.extensions["thread_store"])
+    app.extensions["chat_service"] = _build_chat_service(app.config, app.extensions["thread_store"])
 
     from . import api, errorhandlers, markdown, web
 
@@ -48,7 +48,12 @@ def create_app(test_config=None, instance_path=None):
     return app
 
 
-def _chat_service(config, thread_store):
+def get_chat_service():
+    """The app's ChatService (views and the API call this; the service knows nothing of Flask)."""
+    return current_app.extensions["chat_service"]
+
+
+def _build_chat_service(config, thread_store):
     model = ModelClient(config["OPENAI_API_KEY"], config["OPENAI_BASE_URL"],
                         config["OPENAI_MODEL"], config["OPENAI_TIMEOUT"])
     return ChatService(thread_store, model,

@@ -1,9 +1,11 @@
 """The JSON API, in the reference design's shapes (POST /api/chat, GET|DELETE /api/thread...)."""
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from . import get_chat_service
 from .chat import validate_thread_id
 from .errors import InvalidInput, ThreadNotFound, UnsupportedMediaType
 from .errorhandlers import json_error
+from .models import to_iso
 from .store import get_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -39,7 +41,7 @@ def delete_thread(thread_id):
 @bp.post("/chat")
 def chat():
     body = _json_object()
-    result = current_app.extensions["chat_service"].send(body.get("message"), body.get("threadId"))
+    result = get_chat_service().send(body.get("message"), body.get("threadId"))
     if result.error:
         # The user's message is stored; the client can show it and try again in this thread.
         return json_error(result.error, threadId=result.thread.thread_id)
@@ -47,7 +49,7 @@ def chat():
         "threadId": result.thread.thread_id,
         "title": result.thread.title,
         "reply": result.reply.content,
-        "timestamp": result.reply.to_json()["timestamp"],
+        "timestamp": to_iso(result.reply.timestamp),
     })
 
 
@@ -62,6 +64,6 @@ def _json_object():
 
 def _page_size():
     raw = request.args.get("limit", str(current_app.config["THREADS_PER_PAGE"]))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidInput(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
     return int(raw)

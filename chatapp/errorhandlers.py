@@ -44,9 +44,9 @@ def _draft():
 
 
 def _handle_csrf(error):
-    return _handle(_AsChatAppError(
-        400, "csrf_failed", "This form has expired or did not come from this site. "
-        "Reload the page and send it again."))
+    return _handle(ChatAppError(
+        "This form has expired or did not come from this site. Reload the page and send it again.",
+        status=400, code="csrf_failed"))
 
 
 def _handle_http(error):
@@ -57,17 +57,9 @@ def _handle_http(error):
     if error.code == 413:
         limit = request.max_content_length
         message = f"The request is larger than the limit of {limit:,} bytes." if limit else message
-    return _handle(_AsChatAppError(error.code, code, message))
+    return _handle(ChatAppError(message, status=error.code, code=code))
 
 
 def _handle_unexpected(error):
-    if isinstance(error, HTTPException):
-        return _handle_http(error)
     current_app.logger.exception("Unexpected error on %s %s", request.method, request.path)
-    return _handle(_AsChatAppError(500, "internal_error", "Something went wrong on the server."))
-
-
-class _AsChatAppError(ChatAppError):
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status, self.code = status, code
+    return _handle(ChatAppError("Something went wrong on the server."))

@@ -5,9 +5,11 @@ class ChatAppError(Exception):
     status = 500
     code = "internal_error"
 
-    def __init__(self, message):
+    def __init__(self, message, *, status=None, code=None):
         super().__init__(message)
         self.message = message
+        self.status = status or self.status
+        self.code = code or self.code
 
 
 class InvalidInput(ChatAppError):
@@ -39,10 +41,9 @@ class ModelError(ChatAppError):
     CODE_BY_KIND = {"not_configured": "model_not_configured", "timeout": "upstream_timeout"}
 
     def __init__(self, kind, message):
-        super().__init__(message)
+        super().__init__(message, status=self.STATUS_BY_KIND.get(kind, 502),
+                         code=self.CODE_BY_KIND.get(kind, "upstream_error"))
         self.kind = kind
-        self.status = self.STATUS_BY_KIND.get(kind, 502)
-        self.code = self.CODE_BY_KIND.get(kind, "upstream_error")
 
 
 class UnsupportedMediaType(ChatAppError):

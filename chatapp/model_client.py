@@ -15,8 +15,8 @@ class ModelClient:
         self.model = model
         self.timeout = timeout
         # Keep-alive sessions, each lent to one call at a time (requests.Session is not promised
-        # to be thread-safe) and then kept for the next. Not one per thread: werkzeug's server
-        # runs each request in a new thread, which would open a new connection every turn.
+        # to be thread-safe) and then kept for the next. Not one per thread: some servers run
+        # each request on a new thread, which would open a new connection every turn.
         self._idle = queue.LifoQueue()
         # What requests would read from the environment on every call (proxies, CA bundle), read
         # once: scanning the environment was a third of the app's own time per turn.
@@ -72,7 +72,6 @@ class ModelClient:
 
     def _http_error(self, response):
         status = response.status_code
-        detail = self._upstream_detail(response)
         if status in (401, 403):
             return ModelError(
                 "auth", f"The model service refused the API key (HTTP {status}). Check OPENAI_API_KEY."
@@ -88,7 +87,8 @@ class ModelClient:
                 "upstream", f"The model service had a problem (HTTP {status}). Try again shortly."
             )
         return ModelError(
-            "upstream", f"The model service rejected the request (HTTP {status}){detail}"
+            "upstream",
+            f"The model service rejected the request (HTTP {status}){self._upstream_detail(response)}",
         )
 
     def _upstream_detail(self, response):

@@ -2,16 +2,13 @@
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
 
+from . import get_chat_service
 from .chat import THREAD_ID_PATTERN
 from .errors import InvalidInput
 from .markdown import highlight_css
 from .store import get_store
 
 bp = Blueprint("web", __name__)
-
-
-def _chat_service():
-    return current_app.extensions["chat_service"]
 
 
 # No inline scripts, no framing, no foreign resources: a second wall behind the escaping of replies.
@@ -46,7 +43,7 @@ def show_thread(thread_id):
 @bp.post("/thread/<thread_id>")
 def send(thread_id=None):
     try:
-        result = _chat_service().send(request.form.get("message"), thread_id)
+        result = get_chat_service().send(request.form.get("message"), thread_id)
     except InvalidInput as error:
         # Show the same page again with the person's text still in the composer.
         thread = get_store().get_thread(thread_id) if _valid_id(thread_id) else None
@@ -61,7 +58,7 @@ def send(thread_id=None):
 def retry(thread_id):
     _thread_or_404(thread_id)
     try:
-        result = _chat_service().retry(thread_id)
+        result = get_chat_service().retry(thread_id)
     except InvalidInput as error:
         flash(error.message, "error")
     else:
@@ -110,7 +107,7 @@ def _render_chat(thread, draft="", composer_error=None, status=200):
         messages=messages,
         sidebar=sidebar,
         awaiting_reply=bool(messages) and messages[-1].role == "user",
-        model_configured=_chat_service().model.configured,
+        model_configured=get_chat_service().model.configured,
         max_message_chars=current_app.config["MAX_MESSAGE_CHARS"],
         draft=draft,
         composer_error=composer_error,
