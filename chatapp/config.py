@@ -41,3 +41,6 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
         self.CORS_ORIGINS = _list("CORS_ORIGINS")
         self.THREADS_PER_PAGE = 50
+        # The session holds only the CSRF token and flash messages; Lax keeps it off
+        # cross-site posts as a second guard beside the token.
+        self.SESSION_COOKIE_SAMESITE = "Lax"
