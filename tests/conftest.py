@@ -40,8 +40,8 @@ def app_config(tmp_path, fake_openai):
 
 
 @pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
+def app(app_config, tmp_path):
+    app = create_app(app_config, instance_path=str(tmp_path / "instance"))
     yield app
 
 

@@ -556,8 +556,10 @@ def test_cross_origin_client_works_only_from_cors_origins(browser, app_config, t
     from chatapp import create_app
 
     with LiveServer(_blank_page) as client_origin:
-        allowed = create_app({**app_config, "CORS_ORIGINS": [client_origin.url]})
-        closed = create_app({**app_config, "SQLITE_PATH": str(tmp_path / "closed.sqlite3")})
+        allowed = create_app({**app_config, "CORS_ORIGINS": [client_origin.url]},
+                             instance_path=str(tmp_path / "instance"))
+        closed = create_app({**app_config, "SQLITE_PATH": str(tmp_path / "closed.sqlite3")},
+                            instance_path=str(tmp_path / "instance"))
         with LiveServer(allowed) as allowed_api, LiveServer(closed) as closed_api:
             context = browser.new_context()
             page = context.new_page()

@@ -3,8 +3,6 @@ app served over real HTTP, with the fake model behind it. `make test` installs n
 import os
 import subprocess
 
-from chatapp import create_app
-from tests.conftest import TEST_API_KEY
 from tests.live_server import LiveServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -13,21 +11,12 @@ COLLECTION = os.path.join("postman", "chatapp.postman_collection.json")
 NEWMAN_TIMEOUT_S = 120
 
 
-def test_postman_collection_passes(tmp_path, fake_openai):
+def test_postman_collection_passes(app, fake_openai):
     # Never a skip: a missing newman would let the API contract go untested without notice.
     assert os.path.exists(NEWMAN), (
         f"newman is not installed ({NEWMAN} is missing): run `make test`, which runs npm ci "
         "(or run `npm ci` in the repository root)."
     )
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLITE_PATH": str(tmp_path / "postman.sqlite3"),
-        "OPENAI_API_KEY": TEST_API_KEY,
-        "OPENAI_BASE_URL": fake_openai.url,
-        "OPENAI_TIMEOUT": 5.0,
-        "MONGO_URI": None,
-    })
     with LiveServer(app) as server:
         try:
             result = subprocess.run(
