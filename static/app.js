@@ -54,6 +54,29 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // A Copy button on each code block in a reply (the clipboard needs https or localhost).
+  if (navigator.clipboard) {
+    document.querySelectorAll(".md pre").forEach((pre) => {
+      const block = document.createElement("div");
+      const button = document.createElement("button");
+      block.className = "code-block";
+      button.type = "button";
+      button.className = "copy-button";
+      button.textContent = "Copy";
+      button.addEventListener("click", async () => {
+        try {
+          await navigator.clipboard.writeText(pre.innerText);
+          button.textContent = "Copied";
+        } catch {
+          button.textContent = "Copy failed";
+        }
+        setTimeout(() => { button.textContent = "Copy"; }, 1500);
+      });
+      pre.before(block);
+      block.append(pre, button);
+    });
+  }
+
   // Show times in the reader's own time zone.
   document.querySelectorAll("time[datetime]").forEach((time) => {
     const when = new Date(time.getAttribute("datetime"));

@@ -494,6 +494,21 @@ def test_phone_width_has_no_sideways_scroll_and_a_collapsible_sidebar(new_page, 
     expect(page).to_have_url(HOME_URL)
 
 
+def test_code_block_copy_button_puts_the_code_on_the_clipboard(page, fake_openai):
+    code = 'def greet(name):\n    return f"Hello, {name}!"'
+    fake_openai.reply_with(f"Here you go:\n\n```python\n{code}\n```\n")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto("/")
+    send(page, "Write a greeting function")
+
+    copy = page.locator(".md .code-block .copy-button")  # its label changes when clicked
+    expect(copy).to_have_text("Copy")
+    copy.click()
+
+    expect(copy).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == code + "\n"
+
+
 def test_desktop_thread_page_fits_and_shows_the_sidebar(page, fake_openai):
     _wide_thread(page, fake_openai)
     SHOTS.mkdir(parents=True, exist_ok=True)
