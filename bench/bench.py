@@ -434,7 +434,6 @@ def measure(info):
     print(f"   app GET /api/thread (waitress)    {fmt(app_get)}")
     print(f"      answers Connection: {keep_alive!r}; {conns} TCP connection(s) for "
           f"{N_NAGLE + 10} requests")
-    base = main
     table.info("upstream direct POST, n >= 30 ms",
                f"{up['small']['stalls'] + up['big']['stalls']} of {2 * N_NAGLE}")
     table.info("app server (waitress), n >= 30 ms", f"{app_get['stalls']} of {N_NAGLE}")
@@ -474,7 +473,7 @@ def measure(info):
     turn = interleaved({
         "direct": lambda: direct.post(upstream, headers=auth, json=upstream_body(
             [{"role": "user", "content": turn_text}])),
-        "chat": lambda: s.post(base + "/api/chat", json={"message": turn_text}),
+        "chat": lambda: s.post(main + "/api/chat", json={"message": turn_text}),
     }, N_TURN)
     print(f"   direct upstream POST   {fmt(turn['direct'])}")
     print(f"   POST /api/chat         {fmt(turn['chat'])}   ({time.perf_counter() - t0:.1f} s)")
@@ -489,7 +488,7 @@ def measure(info):
           "(each turn's two new messages removed again, untimed)")
     threads = {n: seed.thread_with_messages(n) for n in (10, 2000)}
     msg = {n: user_text(rng) for n in threads}
-    app_series = {str(n): (lambda n=n: s.post(base + "/api/chat",
+    app_series = {str(n): (lambda n=n: s.post(main + "/api/chat",
                                               json={"message": msg[n], "threadId": threads[n][0]}))
                   for n in threads}
     t0 = time.perf_counter()
@@ -527,7 +526,7 @@ def measure(info):
     # --- 5. Thread page at 2,000 messages --------------------------------------------------
     print("\n5. Thread page GET /thread/<id> at 2,000 messages (fresh thread, distinct messages)")
     page_id, _ = seed.thread_with_messages(2000)
-    url = f"{base}/thread/{page_id}"
+    url = f"{main}/thread/{page_id}"
     cold = timed(lambda: s.get(url))
     size = len(s.get(url).content)
     page = interleaved({"page": lambda: s.get(url)}, N_PAGE, warmup=5)["page"]

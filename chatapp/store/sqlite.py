@@ -36,6 +36,13 @@ def _thread(row):
     return Thread(row[0], row[1], from_iso(row[2]), from_iso(row[3]))
 
 
+def _select_thread(db, thread_id):
+    row = db.execute(
+        f"SELECT {THREAD_COLUMNS} FROM threads WHERE thread_id = ?", (thread_id,)
+    ).fetchone()
+    return _thread(row) if row else None
+
+
 def _message(row):
     return Message(row[0], row[1], from_iso(row[2]))
 
@@ -55,10 +62,7 @@ class SQLiteThreadStore(ThreadStore):
 
     def get_thread(self, thread_id):
         with self._connection() as db:
-            row = db.execute(
-                f"SELECT {THREAD_COLUMNS} FROM threads WHERE thread_id = ?", (thread_id,)
-            ).fetchone()
-        return _thread(row) if row else None
+            return _select_thread(db, thread_id)
 
     def list_threads(self, limit, cursor=None):
         sql, args = f"SELECT {THREAD_COLUMNS} FROM threads", []
@@ -81,10 +85,7 @@ class SQLiteThreadStore(ThreadStore):
                 " ON CONFLICT (thread_id) DO NOTHING",
                 (thread_id, title, stamp, stamp),
             )
-            row = db.execute(
-                f"SELECT {THREAD_COLUMNS} FROM threads WHERE thread_id = ?", (thread_id,)
-            ).fetchone()
-        return _thread(row)
+            return _select_thread(db, thread_id)
 
     def append_message(self, thread_id, role, content, now):
         stamp = to_iso(now)
