@@ -46,11 +46,13 @@ document.addEventListener("DOMContentLoaded", () => {
     textarea.readOnly = false;
   });
 
-  // Confirm before deleting a conversation (named by its link in the same row).
+  // Confirm before deleting a conversation. The sidebar's delete buttons share one form; the
+  // button pressed names the conversation (by the link in its row).
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
-      const title = form.closest("li").querySelector("a").textContent;
-      if (!window.confirm(`Delete “${title}”? This cannot be undone.`)) event.preventDefault();
+      const link = event.submitter && event.submitter.closest("li").querySelector("a");
+      const what = link ? `“${link.textContent}”` : "this conversation";
+      if (!window.confirm(`Delete ${what}? This cannot be undone.`)) event.preventDefault();
     });
   });
 
