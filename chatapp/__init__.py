@@ -12,7 +12,6 @@ from . import store
 from .chat import ChatService
 from .config import Config
 from .model_client import ModelClient
-from .models import to_iso
 
 csrf = CSRFProtect()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,7 +42,6 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(web.bp)
     errorhandlers.register(app)
     app.add_template_filter(markdown.render_markdown, "markdown")
-    app.add_template_filter(to_iso, "iso")
     app.cli.add_command(init_db_command)
     return app
 

@@ -5,7 +5,6 @@ from . import get_chat_service
 from .chat import validate_thread_id
 from .errors import InvalidInput, ThreadNotFound, UnsupportedMediaType
 from .errorhandlers import json_error
-from .models import to_iso
 from .store import get_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -49,7 +48,7 @@ def chat():
         "threadId": result.thread.thread_id,
         "title": result.thread.title,
         "reply": result.reply.content,
-        "timestamp": to_iso(result.reply.timestamp),
+        "timestamp": result.reply.timestamp,
     })
 
 

@@ -6,6 +6,7 @@ import pytest
 from chatapp.chat import ChatService, validate_thread_id
 from chatapp.errors import InvalidInput, ThreadNotFound
 from chatapp.model_client import ModelClient
+from chatapp.models import to_iso
 from chatapp.store import SQLiteThreadStore
 
 API_KEY = "sk-chat-service-secret-0123456789"
@@ -25,7 +26,7 @@ class Clock:
 
     @staticmethod
     def at(tick):
-        return T0 + timedelta(seconds=tick)
+        return to_iso(T0 + timedelta(seconds=tick))
 
 
 @pytest.fixture

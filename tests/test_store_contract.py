@@ -16,18 +16,19 @@ import pymongo
 import pytest
 
 from chatapp.errors import InvalidInput, StoreUnavailable, ThreadNotFound
-from chatapp.models import utc_now
+from chatapp.models import to_iso, utc_now
 from chatapp.store import MongoThreadStore, SQLiteThreadStore
 
-T0 = datetime(2024, 3, 1, 12, 0, 0, 123000, tzinfo=timezone.utc)
+START = datetime(2024, 3, 1, 12, 0, 0, 123000, tzinfo=timezone.utc)
+T0 = to_iso(START)  # "2024-03-01T12:00:00.123Z": stores take and give times as this text
 
 MONGO_KINDS = ["mongomock"] + (["mongodb"] if os.environ.get("TEST_MONGO_URI") else [])
 STORE_KINDS = ["sqlite"] + MONGO_KINDS
 
 
 def at(seconds):
-    """A moment `seconds` after T0 (millisecond precision, as the stores keep)."""
-    return T0 + timedelta(seconds=seconds)
+    """The time `seconds` after T0, as the stores keep times."""
+    return to_iso(START + timedelta(seconds=seconds))
 
 
 @contextmanager
@@ -147,20 +148,18 @@ def test_messages_come_back_oldest_first_in_append_order(store):
 def test_message_role_content_and_timestamp_round_trip_to_the_millisecond(store):
     store.create_thread_if_missing("t1", "Hello", T0)
     now = utc_now()
-    in_india = datetime(2024, 3, 1, 17, 30, 1, 456000, tzinfo=timezone(timedelta(hours=5, minutes=30)))
     text = 'Ünïcödé 🎉\nline two with "quotes", {"$ne": null} and `code`'
     store.append_message("t1", "user", text, now)
-    store.append_message("t1", "assistant", "Reply", in_india)
-    store.append_message("t1", "user", "Third", datetime(2024, 3, 1, 12, 0, 2, 7000, tzinfo=timezone.utc))
+    store.append_message("t1", "assistant", "Reply", "2024-03-01T12:00:02.007Z")
+    store.append_message("t1", "user", "Third", "1999-12-31T23:59:59.999Z")
 
     stored = store.messages("t1")
 
     assert [(m.role, m.content, m.timestamp) for m in stored] == [
         ("user", text, now),
-        ("assistant", "Reply", in_india),  # the same instant, whatever the zone it came in
-        ("user", "Third", datetime(2024, 3, 1, 12, 0, 2, 7000, tzinfo=timezone.utc)),
+        ("assistant", "Reply", "2024-03-01T12:00:02.007Z"),
+        ("user", "Third", "1999-12-31T23:59:59.999Z"),
     ]
-    assert all(m.timestamp.utcoffset() == timedelta(0) for m in stored)
 
 
 def test_append_message_bumps_updated_at_but_not_created_at(store):
@@ -372,6 +371,18 @@ def test_mongo_keeps_messages_in_their_own_collection(mongo_db):
     assert "messages" not in thread_doc
     docs = list(mongo_db["messages"].find({"threadId": "t1"}).sort("seq", 1))
     assert [(d["role"], d["content"]) for d in docs] == [("user", "one"), ("assistant", "two")]
+
+
+def test_mongo_stores_times_as_dates_and_gives_them_back_as_text(mongo_db):
+    store = MongoThreadStore(mongo_db)
+    thread_with(store, "t1", "one")  # created at(0), message at(1)
+
+    thread_doc = mongo_db["threads"].find_one({"threadId": "t1"})
+    message_doc = mongo_db["messages"].find_one({"threadId": "t1"})
+    # BSON dates, so MongoDB can sort, compare and expire on them ($lt, TTL indexes).
+    assert [to_iso(d.replace(tzinfo=timezone.utc)) for d in (
+        thread_doc["createdAt"], thread_doc["updatedAt"], message_doc["timestamp"])] == [at(0), at(1), at(1)]
+    assert store.messages("t1")[0].timestamp == at(1)
 
 
 def test_mongo_append_racing_a_delete_leaves_no_message_behind(mongo_db):

@@ -16,7 +16,7 @@ class ThreadPage:
 
 def encode_cursor(thread):
     """Sidebar position after `thread`: its (updatedAt, threadId), the sort key with its tie-breaker."""
-    raw = f"{to_iso(thread.updated_at)}|{thread.thread_id}".encode()
+    raw = f"{thread.updated_at}|{thread.thread_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -24,7 +24,7 @@ def decode_cursor(cursor):
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         updated_at, thread_id = raw.split("|", 1)
-        return from_iso(updated_at), thread_id
+        return to_iso(from_iso(updated_at)), thread_id  # checked, in the form times are kept
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput("The page cursor is not valid; start again from the first page.") from None
 
@@ -42,7 +42,8 @@ def take_within_budget(newest_first, max_chars):
 
 
 class ThreadStore(ABC):
-    """Threads and their messages. Knows nothing of Flask; raises StoreUnavailable when down."""
+    """Threads and their messages. Knows nothing of Flask; raises StoreUnavailable when down.
+    Times in and out (`now`, createdAt...) are ISO 8601 text, as chatapp.models keeps them."""
 
     @abstractmethod
     def prepare(self):

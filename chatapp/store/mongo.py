@@ -9,7 +9,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..errors import StoreUnavailable, ThreadNotFound
-from ..models import Message, Thread
+from ..models import Message, Thread, from_iso, to_iso
 from .base import ThreadPage, ThreadStore, decode_cursor, encode_cursor, take_within_budget
 
 log = logging.getLogger(__name__)
@@ -18,17 +18,17 @@ THREAD_FIELDS = {"_id": 0, "threadId": 1, "title": 1, "createdAt": 1, "updatedAt
 MESSAGE_FIELDS = {"_id": 0, "role": 1, "content": 1, "timestamp": 1}
 
 
-def _utc(moment):
-    # PyMongo hands back naive datetimes that are in UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+def _time(moment):
+    """A BSON date as a time the app keeps (PyMongo hands back naive datetimes in UTC)."""
+    return to_iso(moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment)
 
 
 def _thread(doc):
-    return Thread(doc["threadId"], doc["title"], _utc(doc["createdAt"]), _utc(doc["updatedAt"]))
+    return Thread(doc["threadId"], doc["title"], _time(doc["createdAt"]), _time(doc["updatedAt"]))
 
 
 def _message(doc):
-    return Message(doc["role"], doc["content"], _utc(doc["timestamp"]))
+    return Message(doc["role"], doc["content"], _time(doc["timestamp"]))
 
 
 class MongoThreadStore(ThreadStore):
@@ -55,7 +55,8 @@ class MongoThreadStore(ThreadStore):
     def list_threads(self, limit, cursor=None):
         query = {}
         if cursor:
-            updated_at, thread_id = decode_cursor(cursor)
+            stamp, thread_id = decode_cursor(cursor)
+            updated_at = from_iso(stamp)
             query = {"$or": [
                 {"updatedAt": {"$lt": updated_at}},
                 {"updatedAt": updated_at, "threadId": {"$lt": thread_id}},
@@ -67,7 +68,8 @@ class MongoThreadStore(ThreadStore):
         return ThreadPage(threads, encode_cursor(threads[-1]) if more else None)
 
     def create_thread_if_missing(self, thread_id, title, now):
-        insert = {"threadId": thread_id, "title": title, "createdAt": now, "updatedAt": now,
+        stamp = from_iso(now)  # stored as a BSON date
+        insert = {"threadId": thread_id, "title": title, "createdAt": stamp, "updatedAt": stamp,
                   "messageCount": 0}
         with self._guard():
             try:
@@ -80,18 +82,19 @@ class MongoThreadStore(ThreadStore):
         return _thread(doc)
 
     def append_message(self, thread_id, role, content, now):
+        stamp = from_iso(now)  # stored as a BSON date
         with self._guard():
             # One atomic step bumps updatedAt and hands out the message's sequence number.
             doc = self.threads.find_one_and_update(
                 {"threadId": thread_id},
-                {"$inc": {"messageCount": 1}, "$set": {"updatedAt": now}},
+                {"$inc": {"messageCount": 1}, "$set": {"updatedAt": stamp}},
                 {"_id": 0, "messageCount": 1},
                 return_document=ReturnDocument.AFTER,
             )
             if doc is None:
                 raise ThreadNotFound(thread_id)
             message = {"threadId": thread_id, "seq": doc["messageCount"], "role": role,
-                       "content": content, "timestamp": now}
+                       "content": content, "timestamp": stamp}
             self.messages_.insert_one(message)
             # A delete may have run between the two steps above; then this message must go too,
             # or it would outlive its thread (see delete_thread).

@@ -7,7 +7,7 @@ import threading
 from contextlib import contextmanager
 
 from ..errors import StoreUnavailable, ThreadNotFound
-from ..models import Message, Thread, from_iso, to_iso
+from ..models import Message, Thread
 from .base import ThreadPage, ThreadStore, decode_cursor, encode_cursor, take_within_budget
 
 SCHEMA = """
@@ -29,11 +29,12 @@ CREATE INDEX IF NOT EXISTS messages_by_thread ON messages (thread_id, id);
 """
 
 log = logging.getLogger(__name__)
-THREAD_COLUMNS = "thread_id, title, created_at, updated_at"
+THREAD_COLUMNS = "thread_id, title, created_at, updated_at"  # in Thread's field order
+MESSAGE_COLUMNS = "role, content, created_at"  # in Message's field order
 
 
 def _thread(row):
-    return Thread(row[0], row[1], from_iso(row[2]), from_iso(row[3]))
+    return Thread(*row)
 
 
 def _select_thread(db, thread_id):
@@ -44,7 +45,7 @@ def _select_thread(db, thread_id):
 
 
 def _message(row):
-    return Message(row[0], row[1], from_iso(row[2]))
+    return Message(*row)
 
 
 class SQLiteThreadStore(ThreadStore):
@@ -69,7 +70,7 @@ class SQLiteThreadStore(ThreadStore):
         if cursor:
             updated_at, thread_id = decode_cursor(cursor)
             sql += " WHERE (updated_at, thread_id) < (?, ?)"
-            args += [to_iso(updated_at), thread_id]
+            args += [updated_at, thread_id]
         sql += " ORDER BY updated_at DESC, thread_id DESC LIMIT ?"
         with self._connection() as db:
             rows = db.execute(sql, args + [limit + 1]).fetchall()
@@ -78,33 +79,31 @@ class SQLiteThreadStore(ThreadStore):
         return ThreadPage(threads, encode_cursor(threads[-1]) if more else None)
 
     def create_thread_if_missing(self, thread_id, title, now):
-        stamp = to_iso(now)
         with self._connection() as db:
             db.execute(
                 "INSERT INTO threads (thread_id, title, created_at, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (thread_id) DO NOTHING",
-                (thread_id, title, stamp, stamp),
+                (thread_id, title, now, now),
             )
             return _select_thread(db, thread_id)
 
     def append_message(self, thread_id, role, content, now):
-        stamp = to_iso(now)
         with self._connection() as db:
             bumped = db.execute(
-                "UPDATE threads SET updated_at = ? WHERE thread_id = ?", (stamp, thread_id)
+                "UPDATE threads SET updated_at = ? WHERE thread_id = ?", (now, thread_id)
             ).rowcount
             if not bumped:
                 raise ThreadNotFound(thread_id)
             db.execute(
                 "INSERT INTO messages (thread_id, role, content, created_at) VALUES (?, ?, ?, ?)",
-                (thread_id, role, content, stamp),
+                (thread_id, role, content, now),
             )
         return Message(role, content, now)
 
     def messages(self, thread_id):
         with self._connection() as db:
             rows = db.execute(
-                "SELECT role, content, created_at FROM messages WHERE thread_id = ? ORDER BY id",
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY id",
                 (thread_id,),
             ).fetchall()
         return [_message(row) for row in rows]
@@ -112,7 +111,7 @@ class SQLiteThreadStore(ThreadStore):
     def recent_messages(self, thread_id, max_chars):
         with self._connection() as db:
             rows = db.execute(
-                "SELECT role, content, created_at FROM messages WHERE thread_id = ?"
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ?"
                 " ORDER BY id DESC",
                 (thread_id,),
             )
