@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/bench.py          (or `make bench`)
 
-The app (SQLite in a temp dir) and the fake model upstream (tests/fake_openai.FakeOpenAI, which
-answers at once) run in a child process, served by waitress (as `make run` does) as
-tests/live_server.py does; this process is the client (keep-alive requests.Session). Everything
-listens on and talks to 127.0.0.1 only. The script reports, it does not assert: it exits 0 when
+The fake model upstream (tests/fake_openai.FakeOpenAI, which answers at once) runs in one child
+process and the app (SQLite in a temp dir, served by waitress as `make run` and
+tests/live_server.py do) in another: a real upstream never shares the app's interpreter, and
+here it would take the GIL from the app in the middle of every turn. This process is the client
+(keep-alive requests.Session). Everything listens on and talks to 127.0.0.1 only. The script reports, it does not assert: it exits 0 when
 a target is missed, and a watchdog stops it if it ever hangs.
 """
 import argparse
@@ -93,15 +94,10 @@ def assistant_text(rng, target=800):
 
 # ----------------------------------------------------------------------------- child: servers
 
-def serve(folder):
-    """Run the fake upstream and the apps, print their URLs, and stop when stdin closes.
-
-    One app per database, each on its own server as in tests/live_server.py (waitress, as
-    `make run` serves): "main" (turns, appends, the thread page) and three for the sidebar at
-    10, 50 and 10,000 threads, so the sidebar figures can be measured interleaved."""
-    from chatapp import create_app
+def serve_upstream():
+    """Run the fake upstream, print its URL, and stop when stdin closes (then print how many
+    TCP connections it accepted, to show whether the app reuses its connection)."""
     from tests.fake_openai import FakeOpenAI, completion
-    from tests.live_server import LiveServer
 
     fake = FakeOpenAI(host=HOST)
     connections = [0]
@@ -120,16 +116,30 @@ def serve(folder):
         return 200, completion(reply)
 
     fake.respond(answer)
+    print(json.dumps({"upstream": fake.url}), flush=True)
+    sys.stdin.read()  # until the parent closes our stdin (or dies)
+    print(json.dumps({"upstream_connections": connections[0]}), flush=True)
+    fake.stop()
+
+
+def serve_apps(folder, upstream):
+    """Run the apps, print their URLs, and stop when stdin closes.
+
+    One app per database, each on its own server as in tests/live_server.py (waitress, as
+    `make run` serves): "main" (turns, appends, the thread page) and three for the sidebar at
+    10, 50 and 10,000 threads, so the sidebar figures can be measured interleaved."""
+    from chatapp import create_app
+    from tests.live_server import LiveServer
 
     for name in APP_ENV:
         os.environ.pop(name, None)
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-    apps, servers, info = {}, [], {"upstream": fake.url, "apps": {}, "db": {}}
+    apps, servers, info = {}, [], {"upstream": upstream, "apps": {}, "db": {}}
     for name in DATABASES:
         path = os.path.join(folder, f"{name}.sqlite3")
         app = create_app({
             "SECRET_KEY": "bench-secret", "SQLITE_PATH": path, "MONGO_URI": None,
-            "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": fake.url, "OPENAI_TIMEOUT": 10.0,
+            "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": upstream, "OPENAI_TIMEOUT": 10.0,
         })
         app.extensions["thread_store"].prepare()
         server = LiveServer(app, host=HOST).start()
@@ -143,10 +153,8 @@ def serve(folder):
     print(json.dumps(info), flush=True)
 
     sys.stdin.read()  # until the parent closes our stdin (or dies)
-    print(json.dumps({"upstream_connections": connections[0]}), flush=True)
     for server in servers:
         server.stop()
-    fake.stop()
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -219,8 +227,8 @@ class ConnectionCounter:
 class MachineLoad:
     """CPU used on this machine by processes other than the benchmark's own, during the run."""
 
-    def __init__(self, child_pid):
-        self.child_pid = child_pid
+    def __init__(self, child_pids):
+        self.child_pids = child_pids
         self.start = self._sample()
 
     def _sample(self):
@@ -232,12 +240,13 @@ class MachineLoad:
         ticks = os.sysconf("SC_CLK_TCK")
         own = os.times()
         ours = (own.user + own.system) * ticks
-        try:
-            with open(f"/proc/{self.child_pid}/stat") as f:
-                stat = f.read().rsplit(")", 1)[1].split()
-            ours += int(stat[11]) + int(stat[12])  # the child's utime and stime
-        except OSError:
-            pass
+        for pid in self.child_pids:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    stat = f.read().rsplit(")", 1)[1].split()
+                ours += int(stat[11]) + int(stat[12])  # the child's utime and stime
+            except OSError:
+                pass
         return time.monotonic(), busy, ours, ticks
 
     def report(self):
@@ -355,22 +364,30 @@ def run():
     tmp = tempfile.mkdtemp(prefix="chatapp-bench-")
     env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", tmp],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-                             cwd=ROOT)
+    children = []
+
+    def start(*args):
+        child = subprocess.Popen([sys.executable, os.path.abspath(__file__), *args],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                 env=env, cwd=ROOT)
+        children.append(child)
+        started = json.loads(child.stdout.readline() or "null")
+        if not started:
+            raise RuntimeError(f"the {args[0]} process did not start (see its error above)")
+        return child, started
+
     try:
-        info = json.loads(child.stdout.readline() or "null")
-        if not info:
-            raise RuntimeError("the server process did not start (see its error above)")
-        print(f"Apps and fake upstream in child process {child.pid} (waitress, as make run); "
-              f"SQLite in {tmp}; HISTORY_MAX_CHARS={info['history_max_chars']:,}, "
+        upstream, started = start("--upstream")
+        apps, info = start("--serve", tmp, started["upstream"])
+        print(f"Fake upstream in process {upstream.pid}; apps in process {apps.pid} (waitress, "
+              f"as make run); SQLite in {tmp}; HISTORY_MAX_CHARS={info['history_max_chars']:,}, "
               f"THREADS_PER_PAGE={info['threads_per_page']}")
         print()
-        load = MachineLoad(child.pid)
+        load = MachineLoad([upstream.pid, apps.pid])
         table, turns, own_upstream = measure(info)
         others, ours = load.report()
-        child.stdin.close()
-        final = json.loads(child.stdout.readline() or "{}")
+        upstream.stdin.close()
+        final = json.loads(upstream.stdout.readline() or "{}")
         if "upstream_connections" in final:
             table.info("app -> upstream TCP connections",
                        f"{final['upstream_connections'] - own_upstream} for {turns} turns")
@@ -382,13 +399,14 @@ def run():
             print(f"Note: other processes used {others:.0%} of the CPU during this run, so the "
                   "figures (p99 above all) include their noise. Run again on a quiet machine.")
     finally:
-        if not child.stdin.closed:
-            child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        for child in children:
+            if not child.stdin.closed:
+                child.stdin.close()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nTotal run time {time.perf_counter() - t_start:.1f} s. "
           "Targets missed are reported, not asserted (exit status 0).")
@@ -540,10 +558,13 @@ def measure(info):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="chatapp benchmark")
-    parser.add_argument("--serve", metavar="DB", help=argparse.SUPPRESS)
+    parser.add_argument("--upstream", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=2, metavar=("FOLDER", "UPSTREAM"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve)
+    if args.upstream:
+        serve_upstream()
+    elif args.serve:
+        serve_apps(*args.serve)
     else:
         run()
     sys.exit(0)
