@@ -500,6 +500,8 @@ def measure(info):
     print(f"   overhead p50 {over50:.2f} ms, p99 {over99:.2f} ms")
     table.add("turn overhead p50 (chat - upstream)", over50, "<= 3 ms", over50 <= 3)
     table.add("turn overhead p99 (chat - upstream)", over99, "<= 15 ms", over99 <= 15)
+    # The same call's time from run to run shows how fast the machine was during this one.
+    table.info("direct upstream POST p50 (machine speed)", f"{turn['direct']['p50']:.2f} ms")
 
     # --- 4. Append: a turn into a thread of 2,000 vs 10 messages ---------------------------
     print("\n4. Append: POST /api/chat into a thread of 10 vs 2,000 messages "
