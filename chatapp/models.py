@@ -21,6 +21,7 @@ def from_iso(text):
 
 
 def utc_now():
+    """Now, as a time the app keeps."""
     return to_iso(datetime.now(timezone.utc))
 
 
