@@ -6,8 +6,9 @@ The fake model upstream (tests/fake_openai.FakeOpenAI, which answers at once) ru
 process and the app (SQLite in a temp dir, served by waitress as `make run` and
 tests/live_server.py do) in another: a real upstream never shares the app's interpreter, and
 here it would take the GIL from the app in the middle of every turn. This process is the client
-(keep-alive requests.Session). Everything listens on and talks to 127.0.0.1 only. The script reports, it does not assert: it exits 0 when
-a target is missed, and a watchdog stops it if it ever hangs.
+(keep-alive requests.Session). Everything listens on and talks to 127.0.0.1 only. The script
+reports, it does not assert: it exits 0 when a target is missed, and a watchdog stops it if it
+ever hangs.
 """
 import argparse
 import faulthandler
