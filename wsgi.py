@@ -1,9 +1,16 @@
 """Entry point: `python wsgi.py` (what `make run` does), `flask --app wsgi run`, or any WSGI
-server, e.g. `gunicorn wsgi:app`."""
-import logging
-import os
+server, e.g. `gunicorn -k gevent wsgi:app`."""
+if __name__ == "__main__":
+    # Before anything else is imported: sockets, ssl and threading must all be gevent's, so a
+    # reply waiting on the model yields to everyone else (see chatapp/serving.py).
+    from gevent import monkey
 
-from dotenv import load_dotenv
+    monkey.patch_all()
+
+import logging  # noqa: E402
+import os  # noqa: E402
+
+from dotenv import load_dotenv  # noqa: E402
 
 load_dotenv()  # before the app reads its settings
 
@@ -12,10 +19,7 @@ from chatapp import create_app  # noqa: E402
 app = create_app()
 
 if __name__ == "__main__":
-    from waitress import serve
+    from chatapp.serving import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Threads, not processes: a turn mostly waits on the model, and one process keeps one
-    # connection pool. 16 lets that many people wait on replies at once.
-    serve(app, host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "5000")),
-          threads=16)
+    serve(app, host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "5000")))

@@ -57,7 +57,9 @@ def _build_chat_service(config, thread_store):
     return ChatService(thread_store, model,
                        max_message_chars=config["MAX_MESSAGE_CHARS"],
                        history_max_chars=config["HISTORY_MAX_CHARS"],
-                       system_prompt=config["SYSTEM_PROMPT"])
+                       system_prompt=config["SYSTEM_PROMPT"],
+                       # A question is held for one answer at a time; longer than any pause.
+                       claim_seconds=config["OPENAI_TIMEOUT"] + 30)
 
 
 def _instance_secret_key(instance_path):

@@ -1,11 +1,15 @@
 """The JSON API, in the reference design's shapes (POST /api/chat, GET|DELETE /api/thread...)."""
-from flask import Blueprint, current_app, jsonify, request, url_for
+from contextlib import closing
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from . import get_chat_service
 from .chat import validate_thread_id
 from .errors import InvalidInput, ThreadNotFound, UnsupportedMediaType
 from .errorhandlers import json_error
+from .sse import encode_event
 from .store import get_store
+from .streaming import reply_events
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_PAGE_SIZE = 100
@@ -40,7 +44,15 @@ def delete_thread(thread_id):
 @bp.post("/chat")
 def chat():
     body = _json_object()
-    result = get_chat_service().send(body.get("message"), body.get("threadId"))
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise InvalidInput("stream must be true or false.")
+    service = get_chat_service()
+    if stream:
+        turn = service.begin(body.get("message"), body.get("threadId"))
+        return Response(_event_stream(reply_events(service, turn)), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    result = service.send(body.get("message"), body.get("threadId"))
     if result.error:
         # The user's message is stored; the client can show it and try again in this thread.
         return json_error(result.error, threadId=result.thread.thread_id)
@@ -50,6 +62,14 @@ def chat():
         "reply": result.reply.content,
         "timestamp": result.reply.timestamp,
     })
+
+
+def _event_stream(events):
+    """The events as SSE, each sent as soon as it is made. When the server closes this early
+    (the client went away), `closing` hands that on to the events, which keep the partial reply."""
+    with closing(events):
+        for name, data in events:
+            yield encode_event(name, data)
 
 
 def _json_object():

@@ -1,12 +1,17 @@
 """The flow of one turn, as in the reference design: validate, create the thread if new, store the
-user's message, call the model, store the reply. Knows nothing of Flask requests."""
+user's message, call the model, store the reply. Knows nothing of Flask requests. (The same turn
+streamed is chatapp.streaming; it uses `begin`, `prompt` and `save_reply` from here.)
+
+A question is claimed while it is being answered, so that one answer is asked for at a time
+(Retry pressed twice makes one call). The claim is a lease in the store, not a lock in this
+process: it holds across processes and lapses by itself if the process dies mid-turn."""
 import logging
 import re
 import uuid
 from dataclasses import dataclass
 
-from .errors import InvalidInput, ModelError, ThreadNotFound
-from .models import Message, Thread, utc_now
+from .errors import InvalidInput, ModelError, ThreadNotFound, TurnInProgress
+from .models import Message, Thread, seconds_after, utc_now
 
 log = logging.getLogger(__name__)
 THREAD_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -47,50 +52,102 @@ def make_title(message):
 
 
 @dataclass(frozen=True)
-class TurnResult:
+class Turn:
+    """A question stored and claimed for answering."""
     thread: Thread  # as it was when the turn began (its updatedAt is not the new one)
+    question: Message
+    claimed_until: str
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    thread: Thread  # as it was when the turn began
     reply: Message | None  # None when the model call failed; `error` says why
     error: ModelError | None = None
 
 
 class ChatService:
     def __init__(self, store, model, *, max_message_chars, history_max_chars, system_prompt="",
-                 clock=utc_now):
+                 claim_seconds=120.0, clock=utc_now):
         self.store = store
         self.model = model
         self.max_message_chars = max_message_chars
         self.history_max_chars = history_max_chars
         self.system_prompt = system_prompt
+        self.claim_seconds = claim_seconds  # longer than any pause in a reply (OPENAI_TIMEOUT)
         self.clock = clock
 
     def send(self, message, thread_id=None):
         """Run a turn. Bad input raises InvalidInput and stores nothing; a model failure comes
         back in TurnResult.error with the user's message already stored."""
+        return self.answer(self.begin(message, thread_id))
+
+    def retry(self, thread_id):
+        """Ask the model again for a thread's last question (unanswered, or its reply cut short)."""
+        return self.answer(self.begin_retry(thread_id))
+
+    def begin(self, message, thread_id=None):
+        """Validate, create the thread if new, and store the question, claimed."""
         thread_id = str(uuid.uuid4()) if thread_id is None else validate_thread_id(thread_id)
         text = validate_message(message, self.max_message_chars)
         now = self.clock()
         thread = self.store.create_thread_if_missing(thread_id, make_title(text), now)
-        self.store.append_message(thread_id, "user", text, now)
-        return self._answer(thread)
+        until = self._claim_end(now)
+        question = self.store.append_message(thread_id, "user", text, now, claim_until=until)
+        return Turn(thread, question, until)
 
-    def retry(self, thread_id):
-        """Ask the model again for a thread whose last message has no reply yet."""
+    def begin_retry(self, thread_id):
+        """Claim the last question of a thread whose reply is missing or cut short. Raises
+        TurnInProgress if it is being answered already (e.g. Retry pressed twice)."""
         thread = self.store.get_thread(validate_thread_id(thread_id))
         if thread is None:
             raise ThreadNotFound(thread_id)
-        last = self.store.recent_messages(thread_id, 0)
-        if not last or last[-1].role != "user":
+        question, reply = self.store.last_turn(thread_id)
+        if question is None or (reply is not None and not reply.cut_short):
             raise InvalidInput("This conversation has no unanswered message to retry.")
-        return self._answer(thread)
+        now = self.clock()
+        until = self._claim_end(now)
+        if not self.store.claim_turn(thread_id, question.turn, now, until):
+            raise TurnInProgress()
+        return Turn(thread, question, until)
 
-    def _answer(self, thread):
-        history = self.store.recent_messages(thread.thread_id, self.history_max_chars)
+    def prompt(self, turn):
+        """What the model is sent: the system prompt, then the thread up to this question."""
+        history = self.store.recent_messages(turn.thread.thread_id, self.history_max_chars,
+                                             through_turn=turn.question.turn)
         prompt = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
-        prompt += [{"role": m.role, "content": m.content} for m in history]
+        return prompt + [{"role": m.role, "content": m.content} for m in history]
+
+    def answer(self, turn):
+        """Ask the model for the whole reply and store it."""
         try:
-            reply_text = self.model.complete(prompt)
+            reply = self.model.complete(self.prompt(turn))
         except ModelError as error:
-            log.warning("No reply for thread %s: %s (%s)", thread.thread_id, error.message, error.kind)
-            return TurnResult(thread, None, error)
-        reply = self.store.append_message(thread.thread_id, "assistant", reply_text, self.clock())
-        return TurnResult(thread, reply)
+            self.give_up(turn, error)
+            return TurnResult(turn.thread, None, error)
+        return TurnResult(turn.thread,
+                          self.save_reply(turn, reply.text, reply.finish_reason, reply.usage))
+
+    def save_reply(self, turn, text, finish_reason, usage=None):
+        """Store the reply (right after its question) and end the claim."""
+        reply = self.store.append_message(turn.thread.thread_id, "assistant", text, self.clock(),
+                                          turn=turn.question.turn, finish_reason=finish_reason,
+                                          usage=usage)
+        self.store.release_turn(turn.thread.thread_id, turn.question.turn)
+        return reply
+
+    def extend_claim(self, turn, claimed_until):
+        """Keep a long reply's claim from lapsing while it is still being written; returns
+        the claim's new end. (Our own claim ends at `claimed_until`, so it can be taken again.)"""
+        until = self._claim_end(self.clock())
+        self.store.claim_turn(turn.thread.thread_id, turn.question.turn, claimed_until, until)
+        return until
+
+    def give_up(self, turn, error):
+        """No reply will be stored: say why in the log and free the question for a Retry."""
+        log.warning("No reply for thread %s: %s (%s)", turn.thread.thread_id, error.message,
+                    getattr(error, "kind", error.code))
+        self.store.release_turn(turn.thread.thread_id, turn.question.turn)
+
+    def _claim_end(self, now):
+        return seconds_after(now, self.claim_seconds)

@@ -26,6 +26,14 @@ class ThreadNotFound(ChatAppError):
         self.thread_id = thread_id
 
 
+class TurnInProgress(ChatAppError):
+    status = 409
+    code = "turn_in_progress"
+
+    def __init__(self):
+        super().__init__("This message is being answered right now. Wait for the reply.")
+
+
 class StoreUnavailable(ChatAppError):
     status = 503
     code = "database_unavailable"

@@ -1,11 +1,27 @@
-"""Calls an OpenAI-compatible chat completions endpoint with plain `requests`."""
+"""Calls an OpenAI-compatible chat completions endpoint with plain `requests`, whole or streamed.
+The only module that speaks to the upstream: its wire format goes no further than this file."""
+import json
 import os
 import queue
 from contextlib import contextmanager
 
+from dataclasses import dataclass
+
 import requests
+import urllib3
 
 from .errors import ModelError
+from .sse import SSEDecoder
+
+READ_SIZE = 65536  # read1 returns whatever has arrived, up to this: it never waits to fill it
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole reply: its text, why it ended, and the tokens it took (None if not reported)."""
+    text: str
+    finish_reason: str
+    usage: dict | None = None
 
 
 class ModelClient:
@@ -31,40 +47,67 @@ class ModelClient:
         return bool(self._api_key)
 
     def complete(self, messages):
-        """Send `[{role, content}, ...]` and return the assistant's reply text."""
+        """Send `[{role, content}, ...]`; return the reply as a Completion."""
+        with self._session() as session:
+            response = self._post(session, {"model": self.model, "messages": messages})
+        if response.status_code != 200:
+            raise self._http_error(response)
+        return self._reply(response)
+
+    def stream(self, messages):
+        """Send `[{role, content}, ...]` asking for a stream; return a ReplyStream of its text.
+        A failure to start raises ModelError here; one midway, while iterating."""
+        session = self._take_session()
+        try:
+            response = self._post(session, {
+                "model": self.model, "messages": messages, "stream": True,
+                "stream_options": {"include_usage": True}}, stream=True)
+            if response.status_code != 200:
+                response.content  # an error body is small: read it whole
+                raise self._http_error(response)
+        except BaseException:
+            self._idle.put(session)
+            raise
+        return ReplyStream(response, self, lambda: self._idle.put(session))
+
+    def _post(self, session, body, stream=False):
         if not self._api_key:
             raise ModelError(
                 "not_configured",
                 "No OpenAI API key is set. Put OPENAI_API_KEY=... in the .env file and restart.",
             )
         try:
-            with self._session() as session:
-                response = session.post(
-                    f"{self.base_url}/chat/completions",
-                    json={"model": self.model, "messages": messages},
-                    headers={"Authorization": f"Bearer {self._api_key}"},
-                    timeout=self.timeout,
-                )
+            return session.post(f"{self.base_url}/chat/completions", json=body, stream=stream,
+                                headers={"Authorization": f"Bearer {self._api_key}"},
+                                timeout=self.timeout)
         except requests.Timeout:
-            raise ModelError(
-                "timeout", f"The model did not answer within {self.timeout:g} seconds. Try again."
-            ) from None
+            raise self.timeout_error() from None
         except requests.RequestException:
             raise ModelError(
                 "unreachable", f"Could not connect to the model service at {self.base_url}."
             ) from None
-        if response.status_code != 200:
-            raise self._http_error(response)
-        return self._reply_text(response)
 
-    @contextmanager
-    def _session(self):
+    def timeout_error(self):
+        return ModelError(
+            "timeout", f"The model did not answer within {self.timeout:g} seconds. Try again.")
+
+    def scrub(self, text):
+        """Upstream text as it may be shown: cut short, and the key never in it."""
+        text = text.strip()[:300]
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    def _take_session(self):
         try:
-            session = self._idle.get_nowait()
+            return self._idle.get_nowait()
         except queue.Empty:
             session = requests.Session()
             session.trust_env = False
             session.proxies, session.verify = self._proxies, self._verify
+            return session
+
+    @contextmanager
+    def _session(self):
+        session = self._take_session()
         try:
             yield session
         finally:
@@ -99,17 +142,97 @@ class ModelClient:
             return "."
         if not isinstance(text, str) or not text.strip():
             return "."
-        if self._api_key:
-            text = text.replace(self._api_key, "***")
-        return f": {text.strip()[:300]}"
+        return f": {self.scrub(text)}"
 
     @staticmethod
-    def _reply_text(response):
+    def _reply(response):
         try:
-            message = response.json()["choices"][0]["message"]
-            content = message.get("content") or message.get("refusal")
+            body = response.json()
+            choice = body["choices"][0]
+            content = choice["message"].get("content") or choice["message"].get("refusal")
+            finish_reason = choice.get("finish_reason") or "stop"
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             content = None
         if not isinstance(content, str) or not content:
             raise ModelError("bad_response", "The model service sent an answer that could not be read.")
-        return content
+        return Completion(content, str(finish_reason), _usage(body))
+
+
+def _usage(body):
+    """{prompt_tokens, completion_tokens} from a body's `usage`, or None if it has none."""
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    counts = {key: usage.get(key) for key in ("prompt_tokens", "completion_tokens")}
+    counts = {key: value if isinstance(value, int) else None for key, value in counts.items()}
+    return counts if any(value is not None for value in counts.values()) else None
+
+
+class ReplyStream:
+    """The text of a streamed reply, piece by piece, as the upstream sends it. After the loop,
+    `finish_reason` and `usage` say how it ended. Iterating raises ModelError if the upstream
+    breaks off or sends an error; `close()` (or leaving the loop early) hangs up on it."""
+
+    def __init__(self, response, client, release):
+        self._response = response
+        self._client = client
+        self._release = release
+        self.finish_reason = None
+        self.usage = None
+
+    def __iter__(self):
+        decoder = SSEDecoder()
+        try:
+            while True:
+                chunk = self._read()
+                events = decoder.feed(chunk) if chunk else decoder.close()
+                for data in events:
+                    if data.strip() == "[DONE]":
+                        return
+                    delta = self._delta(data)
+                    if delta:
+                        yield delta
+                if not chunk:  # ended without [DONE], which some servers never send
+                    if self.finish_reason is None:  # nor said it was done: cut off
+                        raise ModelError("broken", "The model service broke off its answer.")
+                    return
+        finally:
+            self.close()
+
+    def close(self):
+        if self._release:
+            self._response.close()  # unread? then the connection is dropped, not reused
+            self._release()
+            self._release = None
+
+    def _read(self):
+        try:
+            return self._response.raw.read1(READ_SIZE)
+        except urllib3.exceptions.ReadTimeoutError:
+            raise self._client.timeout_error() from None
+        except (urllib3.exceptions.HTTPError, OSError):
+            raise ModelError("broken", "The model service broke off its answer.") from None
+
+    def _delta(self, data):
+        """The text in one chunk of the stream, noting its finish reason and usage."""
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise ModelError("bad_response",
+                             "The model service sent a stream that could not be read.") from None
+        if not isinstance(chunk, dict):
+            return None
+        if isinstance(chunk.get("error"), dict):  # an error sent inside the stream
+            message = chunk["error"].get("message")
+            detail = f": {self._client.scrub(message)}" if isinstance(message, str) else "."
+            raise ModelError("upstream", f"The model service stopped with an error{detail}")
+        self.usage = _usage(chunk) or self.usage
+        choices = chunk.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            return None  # e.g. a first chunk of filter results, or the usage chunk
+        choice = choices[0]
+        if isinstance(choice.get("finish_reason"), str):
+            self.finish_reason = choice["finish_reason"]
+        delta = choice.get("delta")
+        text = delta.get("content") or delta.get("refusal") if isinstance(delta, dict) else None
+        return text if isinstance(text, str) else None

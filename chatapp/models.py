@@ -6,8 +6,8 @@ text order is time order. Nothing in the app does arithmetic on times; holding d
 only parse and format them again on every row of every page. SQLite stores the text as it is;
 MongoDB stores a BSON date, converted at its boundary with `to_iso`/`from_iso`.
 """
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 
 def to_iso(moment):
@@ -23,6 +23,18 @@ def from_iso(text):
 def utc_now():
     """Now, as a time the app keeps."""
     return to_iso(datetime.now(timezone.utc))
+
+
+def seconds_after(moment, seconds):
+    """A time the app keeps, `seconds` after another."""
+    return to_iso(from_iso(moment) + timedelta(seconds=seconds))
+
+
+# Why an assistant message ended: the upstream's own reasons, or one of ours.
+FINISHED_WHOLE = ("stop", "length", "content_filter", "tool_calls", "function_call")
+INTERRUPTED = "interrupted"  # the person pressed Stop, or the client went away
+FAILED = "failed"  # the upstream broke off midway
+CUT_SHORT = (INTERRUPTED, FAILED)
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,20 @@ class Message:
     role: str  # "user" or "assistant"
     content: str
     timestamp: str
+    finish_reason: str | None = None  # assistant only: see FINISHED_WHOLE and CUT_SHORT
+    usage: dict | None = None  # {"prompt_tokens", "completion_tokens"} when the upstream said
+    # The store's key for the question a message belongs to (a question's own, or the one a
+    # reply answers). A reply sits right after its question whatever was asked meanwhile.
+    turn: int | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def cut_short(self):
+        return self.finish_reason in CUT_SHORT
 
     def to_json(self):
-        return {"role": self.role, "content": self.content, "timestamp": self.timestamp}
+        data = {"role": self.role, "content": self.content, "timestamp": self.timestamp}
+        if self.role == "assistant":
+            data["finishReason"] = self.finish_reason or "stop"
+            if self.usage:
+                data["usage"] = self.usage
+        return data

@@ -4,7 +4,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 
 from . import get_chat_service
 from .chat import THREAD_ID_PATTERN
-from .errors import InvalidInput
+from .errors import InvalidInput, TurnInProgress
 from .markdown import highlight_css
 from .store import get_store
 
@@ -59,7 +59,7 @@ def retry(thread_id):
     _thread_or_404(thread_id)
     try:
         result = get_chat_service().retry(thread_id)
-    except InvalidInput as error:
+    except (InvalidInput, TurnInProgress) as error:
         flash(error.message, "error")
     else:
         if result.error:

@@ -3,8 +3,10 @@ and the benchmark. By default it echoes the last user message; tests can make it
 way the real service can. Run it alone with `python -m tests.fake_openai --port 8001`."""
 import argparse
 import json
+import re
 import threading
 import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -22,14 +24,67 @@ def completion(text, model="fake-model"):
     }
 
 
+@dataclass
+class Stream:
+    """A streamed answer: `pieces` of raw body written one at a time, `delay` seconds apart.
+    `chunked=False` sends no length and ends the body by closing (as HTTP/1.0 servers do);
+    `cut=True` drops the connection after the last piece, mid-body."""
+    pieces: list = field(default_factory=list)
+    delay: float = 0.0
+    chunked: bool = True
+    cut: bool = False
+
+
+def sse(data):
+    """One SSE event of the upstream's wire format (a dict is sent as JSON)."""
+    return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
+
+
+def chunk(content=None, finish_reason=None, model="fake-model"):
+    """A chat.completion.chunk carrying `content` (and/or a finish reason)."""
+    delta = {"content": content} if content is not None else {}
+    return {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+            "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+
+
+def tokens(text):
+    """`text` in word-sized pieces, as a model streams it (joined, they give `text` back)."""
+    return re.findall(r"\s*\S+|\s+", text)
+
+
+def stream_of(text, delay=0.0, finish_reason="stop", usage=True, done=True):
+    """The stream a well-behaved server sends for `text`: a role chunk, the pieces, a finish
+    chunk, a usage chunk (when asked for) and [DONE]."""
+    first = chunk()
+    first["choices"][0]["delta"] = {"role": "assistant", "content": ""}
+    pieces = [sse(first)] + [sse(chunk(piece)) for piece in tokens(text)]
+    pieces.append(sse(chunk(finish_reason=finish_reason)))
+    if usage:
+        pieces.append(sse({"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                           "choices": [], "usage": {"prompt_tokens": 7,
+                                                    "completion_tokens": len(tokens(text)),
+                                                    "total_tokens": 7 + len(tokens(text))}}))
+    if done:
+        pieces.append(b"data: [DONE]\n\n")
+    return Stream(pieces, delay)
+
+
+def answer(request_json, text):
+    """`text` as a whole answer or as a stream, as the request asked."""
+    if request_json.get("stream"):
+        include_usage = (request_json.get("stream_options") or {}).get("include_usage", False)
+        return 200, stream_of(text, usage=include_usage)
+    return 200, completion(text)
+
+
 def echo_reply(request_json):
-    last = request_json["messages"][-1]["content"]
-    return 200, completion(f"Echo: {last}")
+    return answer(request_json, f"Echo: {request_json['messages'][-1]['content']}")
 
 
 class FakeOpenAI:
     def __init__(self, host="127.0.0.1", port=0):
         self.requests = []  # each: {"path", "headers", "json"}
+        self.hung_up = 0  # streams the app closed before their end
         self._handler = echo_reply
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), _make_handler(self))
@@ -53,11 +108,16 @@ class FakeOpenAI:
     def reset(self):
         with self._lock:
             self.requests.clear()
+            self.hung_up = 0
             self._handler = echo_reply
 
     def reply_with(self, text):
-        """Answer every request with this text."""
-        self.respond(lambda _request: (200, completion(text)))
+        """Answer every request with this text (streamed when the request asks)."""
+        self.respond(lambda request_json: answer(request_json, text))
+
+    def stream_with(self, stream):
+        """Answer every request with this Stream (or a function of the request giving one)."""
+        self.respond(lambda request_json: (200, stream(request_json) if callable(stream) else stream))
 
     def fail_with(self, status, body=None):
         """Answer with this status and body (a dict is sent as JSON, bytes as they are)."""
@@ -99,10 +159,29 @@ def _make_handler(fake):
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
             status, payload = fake._answer(self.path, dict(self.headers), body)
+            if isinstance(payload, Stream):
+                return self._stream(status, payload)
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             head = (f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
                     f"Content-Length: {len(data)}\r\n\r\n").encode()
             self.wfile.write(head + data)  # one write: headers and body in one segment
+
+        def _stream(self, status, stream):
+            framing = "Transfer-Encoding: chunked" if stream.chunked else "Connection: close"
+            self.wfile.write(f"HTTP/1.1 {status} X\r\nContent-Type: text/event-stream\r\n"
+                             f"{framing}\r\n\r\n".encode())
+            try:
+                for piece in stream.pieces:
+                    if stream.delay:
+                        time.sleep(stream.delay)
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if stream.chunked else piece)
+                if stream.chunked and not stream.cut:
+                    self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                with fake._lock:
+                    fake.hung_up += 1
+            if stream.cut or not stream.chunked:
+                self.close_connection = True
 
         def log_message(self, *args):
             pass

@@ -6,7 +6,7 @@ from waitress.server import create_server
 
 
 class LiveServer:
-    def __init__(self, app, host="127.0.0.1", port=0, threads=8):
+    def __init__(self, app, host="127.0.0.1", port=0, threads=32):
         self._server = create_server(app, host=host, port=port, threads=threads)
         self._host = host
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -171,8 +171,13 @@ def test_thread_messages_oldest_first_with_iso_times(client):
         ("user", "one"), ("assistant", "Echo: one"), ("user", "two"), ("assistant", "Echo: two")]
     times = [assert_iso_utc(m["timestamp"]) for m in messages]
     assert times == sorted(times)
-    for message in messages:
+    # The reference design's three fields; replies add how they ended and what they cost.
+    for message in messages[0::2]:
         assert set(message) == {"role", "content", "timestamp"}
+    for message in messages[1::2]:
+        assert set(message) == {"role", "content", "timestamp", "finishReason", "usage"}
+        assert message["finishReason"] == "stop"
+        assert message["usage"] == {"prompt_tokens": 1, "completion_tokens": 1}
 
 
 def test_thread_messages_unknown_thread_is_404(client):

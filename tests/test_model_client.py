@@ -66,7 +66,7 @@ def assert_readable_and_keyless(error, client, logs):
 def test_complete_returns_the_reply_text(client, fake_openai):
     fake_openai.reply_with("Hi there! 👋")
 
-    assert client.complete(HELLO) == "Hi there! 👋"
+    assert client.complete(HELLO).text == "Hi there! 👋"
 
 
 def test_request_carries_bearer_key_model_and_messages_exactly(client, fake_openai):
@@ -81,7 +81,7 @@ def test_request_carries_bearer_key_model_and_messages_exactly(client, fake_open
 def test_base_url_with_trailing_slash_still_reaches_the_endpoint(make_client, fake_openai):
     client = make_client(base_url=fake_openai.url + "/")
 
-    assert client.complete(HELLO) == "Echo: Hello"
+    assert client.complete(HELLO).text == "Echo: Hello"
     assert fake_openai.requests[0]["path"] == "/v1/chat/completions"
 
 
@@ -92,7 +92,7 @@ def test_proxy_from_the_environment_is_used(make_client, fake_openai, monkeypatc
     monkeypatch.delenv("no_proxy", raising=False)
     client = make_client(base_url="http://model.invalid/v1")
 
-    assert client.complete(HELLO) == "Echo: Hello"
+    assert client.complete(HELLO).text == "Echo: Hello"
     assert fake_openai.requests[0]["path"] == "http://model.invalid/v1/chat/completions"
 
 
@@ -214,7 +214,7 @@ def test_client_works_again_after_a_failure(client, fake_openai):
     failure(client)
     fake_openai.reset()
 
-    assert client.complete(HELLO) == "Echo: Hello"
+    assert client.complete(HELLO).text == "Echo: Hello"
 
 
 def test_client_works_again_after_a_timeout(make_client, fake_openai):
@@ -223,4 +223,4 @@ def test_client_works_again_after_a_timeout(make_client, fake_openai):
     assert failure(client).kind == "timeout"
     fake_openai.reset()
 
-    assert client.complete(HELLO) == "Echo: Hello"
+    assert client.complete(HELLO).text == "Echo: Hello"

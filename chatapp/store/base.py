@@ -41,6 +41,18 @@ def take_within_budget(newest_first, max_chars):
     return kept
 
 
+def question_and_reply(newest_first):
+    """last_turn's answer from a thread's newest two messages."""
+    if not newest_first:
+        return None, None
+    if newest_first[0].role == "user":
+        return newest_first[0], None
+    if len(newest_first) > 1 and newest_first[1].role == "user" \
+            and newest_first[1].turn == newest_first[0].turn:
+        return newest_first[1], newest_first[0]
+    return None, None  # a reply with no question: only in databases older than turns
+
+
 class ThreadStore(ABC):
     """Threads and their messages. Knows nothing of Flask; raises StoreUnavailable when down.
     Times in and out (`now`, createdAt...) are ISO 8601 text, as chatapp.models keeps them."""
@@ -62,18 +74,38 @@ class ThreadStore(ABC):
         """Atomically create the thread unless it exists; return the stored Thread."""
 
     @abstractmethod
-    def append_message(self, thread_id, role, content, now):
-        """Store a Message at the end of the thread and set its updatedAt to `now`.
+    def append_message(self, thread_id, role, content, now, *, turn=None, finish_reason=None,
+                       usage=None, claim_until=None):
+        """Store a Message and set the thread's updatedAt to `now`; return it (with its `turn`).
 
-        Raises ThreadNotFound if the thread does not exist (e.g. was just deleted)."""
+        A user message is a new question at the end of the thread; `claim_until` claims it for
+        answering at once (see claim_turn). An assistant message is the reply to question
+        `turn` (default: the newest question) and sits right after it, replacing any earlier
+        reply to it, in one atomic step. Raises ThreadNotFound if the thread does not exist
+        (e.g. was just deleted)."""
 
     @abstractmethod
     def messages(self, thread_id):
-        """All the thread's messages, oldest first."""
+        """All the thread's messages, each question followed by its reply, oldest first."""
 
     @abstractmethod
-    def recent_messages(self, thread_id, max_chars):
-        """The newest messages within `max_chars` (see take_within_budget), oldest first."""
+    def recent_messages(self, thread_id, max_chars, through_turn=None):
+        """The newest messages within `max_chars` (see take_within_budget), oldest first. With
+        `through_turn`, only what came before that question, and the question itself: the
+        prompt for answering it, whatever was asked after it or already answered to it."""
+
+    @abstractmethod
+    def last_turn(self, thread_id):
+        """(the newest question, its reply or None); (None, None) in a thread without one."""
+
+    @abstractmethod
+    def claim_turn(self, thread_id, turn, now, until):
+        """Claim question `turn` for answering until `until`, unless another claim on it runs
+        past `now`. True if this call got it: of claims made at once, exactly one wins."""
+
+    @abstractmethod
+    def release_turn(self, thread_id, turn):
+        """End the claim on question `turn` (its answer is stored, or none will come)."""
 
     @abstractmethod
     def delete_thread(self, thread_id):

@@ -5,17 +5,21 @@ import threading
 from contextlib import contextmanager
 from datetime import timezone
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..errors import StoreUnavailable, ThreadNotFound
 from ..models import Message, Thread, from_iso, to_iso
-from .base import ThreadPage, ThreadStore, decode_cursor, encode_cursor, take_within_budget
+from .base import (ThreadPage, ThreadStore, decode_cursor, encode_cursor, question_and_reply,
+                   take_within_budget)
 
 log = logging.getLogger(__name__)
 SIDEBAR_ORDER = [("updatedAt", DESCENDING), ("threadId", DESCENDING)]
 THREAD_FIELDS = {"_id": 0, "threadId": 1, "title": 1, "createdAt": 1, "updatedAt": 1}
-MESSAGE_FIELDS = {"_id": 0, "role": 1, "content": 1, "timestamp": 1}
+MESSAGE_FIELDS = {"_id": 0, "role": 1, "content": 1, "timestamp": 1, "finishReason": 1,
+                  "usage": 1, "turn": 1}
+IN_ORDER = [("turn", ASCENDING), ("seq", ASCENDING)]
+NEWEST_FIRST = [("turn", DESCENDING), ("seq", DESCENDING)]
 
 
 def _time(moment):
@@ -28,7 +32,8 @@ def _thread(doc):
 
 
 def _message(doc):
-    return Message(doc["role"], doc["content"], _time(doc["timestamp"]))
+    return Message(doc["role"], doc["content"], _time(doc["timestamp"]), doc.get("finishReason"),
+                   doc.get("usage"), doc.get("turn"))
 
 
 class MongoThreadStore(ThreadStore):
@@ -45,7 +50,27 @@ class MongoThreadStore(ThreadStore):
             self.threads.create_index("threadId", unique=True)
             self.threads.create_index(SIDEBAR_ORDER)
             self.messages_.create_index([("threadId", ASCENDING), ("seq", ASCENDING)], unique=True)
+            self.messages_.create_index([("threadId", ASCENDING)] + IN_ORDER)
+            self._add_turns()
         self._indexes_ready = True
+
+    def _add_turns(self):
+        """Messages stored before replies streamed have no `turn`: each reply answered the
+        message before it (or, alone after a race, itself). Done once; later a no-op."""
+        old = self.messages_.find({"turn": {"$exists": False}},
+                                  {"threadId": 1, "seq": 1, "role": 1}).sort(
+            [("threadId", ASCENDING), ("seq", ASCENDING)])
+        updates, previous = [], None
+        for doc in old:
+            turn = doc["seq"]
+            if doc["role"] == "assistant" and previous and previous["threadId"] == doc["threadId"] \
+                    and previous["role"] == "user" and previous["seq"] == doc["seq"] - 1:
+                turn = previous["seq"]
+            change = {"turn": turn, **({"finishReason": "stop"} if doc["role"] == "assistant" else {})}
+            updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": change}))
+            previous = doc
+        if updates:
+            self.messages_.bulk_write(updates, ordered=False)
 
     def get_thread(self, thread_id):
         with self._guard():
@@ -81,7 +106,8 @@ class MongoThreadStore(ThreadStore):
                 doc = self.threads.find_one({"threadId": thread_id}, THREAD_FIELDS)
         return _thread(doc)
 
-    def append_message(self, thread_id, role, content, now):
+    def append_message(self, thread_id, role, content, now, *, turn=None, finish_reason=None,
+                       usage=None, claim_until=None):
         stamp = from_iso(now)  # stored as a BSON date
         with self._guard():
             # One atomic step bumps updatedAt and hands out the message's sequence number.
@@ -93,26 +119,63 @@ class MongoThreadStore(ThreadStore):
             )
             if doc is None:
                 raise ThreadNotFound(thread_id)
-            message = {"threadId": thread_id, "seq": doc["messageCount"], "role": role,
+            seq = doc["messageCount"]
+            if role == "user":
+                turn = seq
+            elif turn is None:
+                question = self.messages_.find_one({"threadId": thread_id, "role": "user"},
+                                                   {"turn": 1}, sort=NEWEST_FIRST)
+                turn = question["turn"] if question else seq
+            message = {"threadId": thread_id, "seq": seq, "turn": turn, "role": role,
                        "content": content, "timestamp": stamp}
+            if finish_reason:
+                message["finishReason"] = finish_reason
+            if usage:
+                message["usage"] = usage
+            if claim_until:
+                message["claimedUntil"] = from_iso(claim_until)
             self.messages_.insert_one(message)
+            if role == "assistant":  # the new reply replaces any earlier one to its question
+                self.messages_.delete_many({"threadId": thread_id, "turn": turn,
+                                            "role": "assistant", "_id": {"$ne": message["_id"]}})
             # A delete may have run between the two steps above; then this message must go too,
             # or it would outlive its thread (see delete_thread).
             if self.threads.count_documents({"threadId": thread_id}, limit=1) == 0:
                 self.messages_.delete_one({"_id": message["_id"]})
                 raise ThreadNotFound(thread_id)
-        return Message(role, content, now)
+        return Message(role, content, now, finish_reason, usage or None, turn)
 
     def messages(self, thread_id):
         with self._guard():
-            docs = self.messages_.find({"threadId": thread_id}, MESSAGE_FIELDS).sort("seq", ASCENDING)
+            docs = self.messages_.find({"threadId": thread_id}, MESSAGE_FIELDS).sort(IN_ORDER)
             return [_message(doc) for doc in docs]
 
-    def recent_messages(self, thread_id, max_chars):
+    def recent_messages(self, thread_id, max_chars, through_turn=None):
+        query = {"threadId": thread_id}
+        if through_turn is not None:
+            query["$or"] = [{"turn": {"$lt": through_turn}}, {"turn": through_turn, "role": "user"}]
+        with self._guard():
+            docs = self.messages_.find(query, MESSAGE_FIELDS).sort(NEWEST_FIRST).batch_size(64)
+            return take_within_budget(map(_message, docs), max_chars)
+
+    def last_turn(self, thread_id):
         with self._guard():
             docs = self.messages_.find({"threadId": thread_id}, MESSAGE_FIELDS).sort(
-                "seq", DESCENDING).batch_size(64)
-            return take_within_budget(map(_message, docs), max_chars)
+                NEWEST_FIRST).limit(2)
+            return question_and_reply([_message(doc) for doc in docs])
+
+    def claim_turn(self, thread_id, turn, now, until):
+        free = {"$or": [{"claimedUntil": None}, {"claimedUntil": {"$lte": from_iso(now)}}]}
+        with self._guard():
+            return self.messages_.update_one(
+                {"threadId": thread_id, "turn": turn, "role": "user", **free},
+                {"$set": {"claimedUntil": from_iso(until)}},
+            ).modified_count == 1
+
+    def release_turn(self, thread_id, turn):
+        with self._guard():
+            self.messages_.update_one({"threadId": thread_id, "turn": turn, "role": "user"},
+                                      {"$unset": {"claimedUntil": ""}})
 
     def delete_thread(self, thread_id):
         """Messages, then the thread, then messages again: an append racing this either lands

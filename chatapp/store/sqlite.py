@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 from ..errors import StoreUnavailable, ThreadNotFound
 from ..models import Message, Thread
-from .base import ThreadPage, ThreadStore, decode_cursor, encode_cursor, take_within_budget
+from .base import (ThreadPage, ThreadStore, decode_cursor, encode_cursor, question_and_reply,
+                   take_within_budget)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -23,14 +24,36 @@ CREATE TABLE IF NOT EXISTS messages (
     thread_id  TEXT NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
     role       TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
     content    TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    turn       INTEGER,  -- a question's own id, or for a reply the id of its question
+    finish_reason     TEXT,  -- replies only
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    claimed_until     TEXT   -- questions only: being answered until then
 );
-CREATE INDEX IF NOT EXISTS messages_by_thread ON messages (thread_id, id);
 """
+# Databases made before replies streamed have messages without the last five columns. Their
+# replies were complete, each after its question (or alone after a race, answering itself).
+MIGRATIONS = ["""
+ALTER TABLE messages ADD COLUMN turn INTEGER;
+ALTER TABLE messages ADD COLUMN finish_reason TEXT;
+ALTER TABLE messages ADD COLUMN prompt_tokens INTEGER;
+ALTER TABLE messages ADD COLUMN completion_tokens INTEGER;
+ALTER TABLE messages ADD COLUMN claimed_until TEXT;
+UPDATE messages SET turn = id WHERE role = 'user';
+UPDATE messages SET finish_reason = 'stop', turn = coalesce((
+    SELECT q.id FROM messages AS q WHERE q.id = (
+        SELECT max(p.id) FROM messages AS p WHERE p.thread_id = messages.thread_id
+        AND p.id < messages.id) AND q.role = 'user'), id) WHERE role = 'assistant';
+DROP INDEX IF EXISTS messages_by_thread;
+"""]
+INDEXES = "CREATE INDEX IF NOT EXISTS messages_in_order ON messages (thread_id, turn, id);"
 
 log = logging.getLogger(__name__)
 THREAD_COLUMNS = "thread_id, title, created_at, updated_at"  # in Thread's field order
-MESSAGE_COLUMNS = "role, content, created_at"  # in Message's field order
+MESSAGE_COLUMNS = "role, content, created_at, finish_reason, prompt_tokens, completion_tokens, turn"
+IN_ORDER = "ORDER BY turn, id"
+NEWEST_FIRST = "ORDER BY turn DESC, id DESC"
 
 
 def _thread(row):
@@ -45,7 +68,17 @@ def _select_thread(db, thread_id):
 
 
 def _message(row):
-    return Message(*row)
+    role, content, created_at, finish_reason, prompt_tokens, completion_tokens, turn = row
+    usage = None
+    if prompt_tokens is not None or completion_tokens is not None:
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+    return Message(role, content, created_at, finish_reason, usage, turn)
+
+
+def _bump(db, thread_id, now):
+    if not db.execute("UPDATE threads SET updated_at = ? WHERE thread_id = ?",
+                      (now, thread_id)).rowcount:
+        raise ThreadNotFound(thread_id)
 
 
 class SQLiteThreadStore(ThreadStore):
@@ -87,36 +120,64 @@ class SQLiteThreadStore(ThreadStore):
             )
             return _select_thread(db, thread_id)
 
-    def append_message(self, thread_id, role, content, now):
+    def append_message(self, thread_id, role, content, now, *, turn=None, finish_reason=None,
+                       usage=None, claim_until=None):
+        usage = usage or {}
         with self._connection() as db:
-            bumped = db.execute(
-                "UPDATE threads SET updated_at = ? WHERE thread_id = ?", (now, thread_id)
-            ).rowcount
-            if not bumped:
-                raise ThreadNotFound(thread_id)
-            db.execute(
-                "INSERT INTO messages (thread_id, role, content, created_at) VALUES (?, ?, ?, ?)",
-                (thread_id, role, content, now),
-            )
-        return Message(role, content, now)
+            _bump(db, thread_id, now)
+            if role == "assistant":
+                if turn is None:
+                    turn = db.execute("SELECT max(turn) FROM messages WHERE thread_id = ?"
+                                      " AND role = 'user'", (thread_id,)).fetchone()[0]
+                db.execute("DELETE FROM messages WHERE thread_id = ? AND turn = ?"
+                           " AND role = 'assistant'", (thread_id, turn))
+            row_id = db.execute(
+                "INSERT INTO messages (thread_id, role, content, created_at, turn, finish_reason,"
+                " prompt_tokens, completion_tokens, claimed_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (thread_id, role, content, now, turn, finish_reason, usage.get("prompt_tokens"),
+                 usage.get("completion_tokens"), claim_until),
+            ).lastrowid
+            if turn is None:  # a question: its own id is its turn
+                turn = row_id
+                db.execute("UPDATE messages SET turn = id WHERE id = ?", (row_id,))
+        return Message(role, content, now, finish_reason, usage or None, turn)
 
     def messages(self, thread_id):
         with self._connection() as db:
             rows = db.execute(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY id",
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? {IN_ORDER}",
                 (thread_id,),
             ).fetchall()
         return [_message(row) for row in rows]
 
-    def recent_messages(self, thread_id, max_chars):
+    def recent_messages(self, thread_id, max_chars, through_turn=None):
+        sql, args = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ?", [thread_id]
+        if through_turn is not None:
+            sql += " AND (turn < ? OR id = ?)"
+            args += [through_turn, through_turn]
         with self._connection() as db:
-            rows = db.execute(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ?"
-                " ORDER BY id DESC",
-                (thread_id,),
-            )
             # The cursor is read lazily, so a long thread is read only as far as the budget.
+            rows = db.execute(f"{sql} {NEWEST_FIRST}", args)
             return take_within_budget(map(_message, rows), max_chars)
+
+    def last_turn(self, thread_id):
+        with self._connection() as db:
+            rows = db.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ?"
+                              f" {NEWEST_FIRST} LIMIT 2", (thread_id,)).fetchall()
+        return question_and_reply([_message(row) for row in rows])
+
+    def claim_turn(self, thread_id, turn, now, until):
+        with self._connection() as db:
+            return db.execute(
+                "UPDATE messages SET claimed_until = ? WHERE id = ? AND thread_id = ?"
+                " AND role = 'user' AND (claimed_until IS NULL OR claimed_until <= ?)",
+                (until, turn, thread_id, now),
+            ).rowcount == 1
+
+    def release_turn(self, thread_id, turn):
+        with self._connection() as db:
+            db.execute("UPDATE messages SET claimed_until = NULL WHERE id = ? AND thread_id = ?",
+                       (turn, thread_id))
 
     def delete_thread(self, thread_id):
         with self._connection() as db:
@@ -162,4 +223,18 @@ class SQLiteThreadStore(ThreadStore):
             if not self._schema_ready:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.executescript(SCHEMA)
+                self._migrate(db)
+                db.execute(INDEXES)
                 self._schema_ready = True
+
+    @staticmethod
+    def _migrate(db):
+        """Bring a database made by an older chatapp up to date (PRAGMA user_version counts
+        the migrations done). A new database has the current schema, so it skips them all."""
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+        if version == 0 and "turn" in columns:
+            version = len(MIGRATIONS)
+        for script in MIGRATIONS[version:]:
+            db.executescript(f"BEGIN; {script} COMMIT;")
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")

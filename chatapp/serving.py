@@ -1,0 +1,39 @@
+"""The server `make run` uses: gevent's WSGI server, a greenlet per connection in one process.
+
+Why gevent: a turn spends nearly all its time waiting on the model, and a stream holds its
+connection for as long as the reply takes. A thread per connection (waitress's 16) runs out after
+16 waiting turns and every page of the site then waits too. A greenlet costs a few kB, so one
+process holds hundreds of open streams, and a stalled model holds up only its own stream.
+`wsgi.py` patches the standard library (sockets, ssl, threading) before anything imports it, so
+`requests` and the stores need no change. SQLite calls do not yield, but they take well under a
+millisecond here; a database locked by another process blocks this one for up to its busy
+timeout. Several processes: gunicorn with `-k gevent` serves the same app."""
+import socket
+
+from gevent.pool import Pool
+from gevent.pywsgi import WSGIHandler, WSGIServer
+
+MAX_CONNECTIONS = 1000  # open connections served at once; more wait to be accepted
+
+
+class _Handler(WSGIHandler):
+    def handle(self):
+        # A stream is many small writes: without TCP_NODELAY each would wait for the ACK of the
+        # one before (Nagle against delayed ACKs, ~40 ms on loopback).
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().handle()
+
+
+def make_server(app, host="127.0.0.1", port=5000, max_connections=MAX_CONNECTIONS):
+    """A started-on-demand server; `.serve_forever()` runs it, `.server_port` is its port."""
+    # log=None: no access log line per request (as waitress); errors still go to stderr.
+    return WSGIServer((host, port), app, spawn=Pool(max_connections), handler_class=_Handler,
+                      log=None)
+
+
+def serve(app, host, port):
+    server = make_server(app, host, port)
+    server.start()
+    print(f"chatapp serving on http://{host}:{server.server_port} (gevent, up to "
+          f"{MAX_CONNECTIONS} connections)", flush=True)
+    server.serve_forever()
