@@ -6,9 +6,14 @@ from . import get_chat_service
 from .chat import THREAD_ID_PATTERN
 from .errors import InvalidInput, TurnInProgress
 from .markdown import highlight_css
+from .models import FAILED, INTERRUPTED
 from .store import get_store
 
 bp = Blueprint("web", __name__)
+CUT_SHORT_NOTES = {
+    INTERRUPTED: "Stopped: this reply was cut short.",
+    FAILED: "The model broke off: this reply is incomplete.",
+}
 
 
 # No inline scripts, no framing, no foreign resources: a second wall behind the escaping of replies.
@@ -97,6 +102,17 @@ def _thread_or_404(thread_id):
     return thread
 
 
+def _retry_offer(messages):
+    """What to say beside Retry, when the last question has no whole reply; else None."""
+    if not messages:
+        return None
+    if messages[-1].role == "user":
+        return "This message has no reply yet."
+    if messages[-1].cut_short:
+        return "Ask again for a whole reply."
+    return None
+
+
 def _render_chat(thread, draft="", composer_error=None, status=200):
     store = get_store()
     sidebar = store.list_threads(current_app.config["THREADS_PER_PAGE"], request.args.get("cursor"))
@@ -106,7 +122,8 @@ def _render_chat(thread, draft="", composer_error=None, status=200):
         thread=thread,
         messages=messages,
         sidebar=sidebar,
-        awaiting_reply=bool(messages) and messages[-1].role == "user",
+        retry_offer=_retry_offer(messages),
+        CUT_SHORT_NOTES=CUT_SHORT_NOTES,
         model_configured=get_chat_service().model.configured,
         max_message_chars=current_app.config["MAX_MESSAGE_CHARS"],
         draft=draft,

@@ -192,6 +192,17 @@ def _make_handler(fake):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8001)
-    server = FakeOpenAI(port=parser.parse_args().port)
+    parser.add_argument("--delay", type=float, default=0.0,
+                        help="seconds between streamed pieces, to watch a reply being written")
+    args = parser.parse_args()
+    server = FakeOpenAI(port=args.port)
+
+    def slow_echo(request_json):
+        text = "Echo: " + request_json["messages"][-1]["content"]
+        if request_json.get("stream"):
+            return 200, stream_of(text, delay=args.delay)
+        return 200, completion(text)
+
+    server.respond(slow_echo)
     print(f"Fake OpenAI at {server.url} (set OPENAI_BASE_URL to this)", flush=True)
     server._server.serve_forever()

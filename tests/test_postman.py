@@ -32,8 +32,9 @@ def test_postman_collection_passes(app, fake_openai):
     assert result.returncode == 0, (
         f"newman exited with {result.returncode}; its output:\n{result.stdout}\n{result.stderr}"
     )
-    # The two chat turns reached the model; the refused requests did not.
-    assert len(fake_openai.requests) == 2, fake_openai.requests
+    # The four chat turns (two answered whole, two streamed) reached the model; the refused
+    # requests (the bad stream flag among them) did not.
+    assert len(fake_openai.requests) == 4, fake_openai.requests
 
 
 def _text(output):

@@ -1,0 +1,183 @@
+// Streams a turn through the JSON API (POST /api/chat with "stream": true) and grows the reply
+// in place. app.js uses it when the browser can read a response as it arrives; otherwise the
+// composer posts as a plain form. Reads the server's events: thread, token..., done | error.
+"use strict";
+
+window.ChatStream = (() => {
+  // Server-sent events from a fetch body: yields {event, data} as each one completes.
+  async function* events(response) {
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value.replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let event = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (data.length) yield { event, data: JSON.parse(data.join("\n")) };
+      }
+    }
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // An article like the server's: role, bubble, time.
+  function message(role, text) {
+    const article = element("article", "message");
+    article.dataset.role = role;
+    const bubble = element("div", "bubble");
+    bubble.append(element("div", role === "user" ? "plain" : "md", text));
+    article.append(bubble);
+    return article;
+  }
+
+  function stamp(article, iso) {
+    const time = element("time");
+    time.setAttribute("datetime", iso);
+    time.textContent = new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    article.append(time);
+  }
+
+  // A Retry form as the server renders it (a plain POST; the page reloads with the reply).
+  function retryOffer(page, text) {
+    const box = element("div", "awaiting");
+    box.append(element("span", "", text));
+    const form = element("form");
+    form.method = "post";
+    form.action = `${page.threadBase}${page.threadId}/retry`;
+    const token = element("input");
+    Object.assign(token, { type: "hidden", name: "csrf_token", value: page.csrfToken });
+    const button = element("button", "retry-button", "Retry");
+    button.type = "submit";
+    form.append(token, button);
+    box.append(form);
+    return box;
+  }
+
+  function notice(text) {
+    const note = element("p", "notice notice-error", text);
+    note.setAttribute("role", "alert");
+    return note;
+  }
+
+  // The sidebar row of the current thread goes to the top (made from an existing row or anew).
+  function raiseInSidebar(page, title) {
+    const list = document.querySelector("ul.threads");
+    if (!list) return;
+    const url = page.threadBase + page.threadId;
+    list.querySelector("li.empty")?.remove();
+    let row = [...list.querySelectorAll("li")].find((li) => li.querySelector("a")?.getAttribute("href") === url);
+    if (!row) {
+      row = element("li", "thread-item");
+      const link = element("a", "", title);
+      link.href = url;
+      link.title = title;
+      const remove = element("button", "delete-button");
+      Object.assign(remove, { title: "Delete conversation" });
+      remove.setAttribute("form", "delete-thread");
+      remove.setAttribute("formaction", `${url}/delete`);
+      remove.setAttribute("aria-label", `Delete “${title}”`);
+      remove.innerHTML = '<svg class="icon" width="18" height="18" aria-hidden="true" focusable="false"><use href="#icon-trash"/></svg>';
+      row.append(link, remove);
+    }
+    list.querySelectorAll("li.current").forEach((li) => {
+      li.classList.remove("current");
+      li.querySelector("a")?.removeAttribute("aria-current");
+    });
+    row.classList.add("current");
+    row.querySelector("a").setAttribute("aria-current", "page");
+    list.prepend(row);
+  }
+
+  function onThread(page, data) {
+    if (page.threadId !== data.threadId) {
+      page.threadId = data.threadId;
+      const url = page.threadBase + data.threadId;
+      history.replaceState(null, "", url);
+      page.composer.action = url;
+      page.composer.dataset.threadId = data.threadId;
+    }
+    document.title = `${data.title} · chatapp`;
+    const heading = document.querySelector(".topbar-title");
+    if (heading) heading.textContent = data.title;
+    raiseInSidebar(page, data.title);
+  }
+
+  // Marks a reply as cut short, as the server shows one after a reload.
+  function cutShort(page, article, note, offer) {
+    article.classList.remove("streaming");
+    article.classList.add("cut-short");
+    article.append(element("p", "cut-note", note));
+    article.after(retryOffer(page, offer));
+  }
+
+  // One turn: show the question at once, grow the reply, finish with the server's HTML.
+  async function send(page, text, signal) {
+    const pane = page.pane;
+    pane.querySelector(".welcome")?.remove();
+    pane.querySelectorAll(".awaiting, .notice").forEach((node) => node.remove());
+    const question = message("user", text);
+    const reply = message("assistant", "");
+    reply.classList.add("streaming");
+    const body = reply.querySelector(".md");
+    page.latest.before(question, reply);
+    page.follow();
+    let response;
+    try {
+      response = await fetch(page.api, {
+        method: "POST", signal,
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify({ message: text, stream: true, ...(page.threadId && { threadId: page.threadId }) }),
+      });
+    } catch (error) {
+      question.remove();
+      reply.remove();
+      if (error.name !== "AbortError") page.latest.before(notice("Could not reach the server. Your message was not sent."));
+      return { restore: text };
+    }
+    if (!response.ok) {  // refused before anything was stored: give the text back to edit
+      const problem = await response.json().catch(() => null);
+      question.remove();
+      reply.remove();
+      return { restore: text, error: problem?.error?.message || `The server answered ${response.status}.` };
+    }
+    let ended = false;  // by a done or an error event
+    try {
+      for await (const { event, data } of events(response)) {
+        ended ||= event === "done" || event === "error";
+        if (event === "thread") onThread(page, data);
+        else if (event === "token") { body.append(data.delta); page.follow(); }
+        else if (event === "done") {
+          reply.classList.remove("streaming");
+          body.innerHTML = data.html;  // the server's safe Markdown rendering
+          stamp(reply, data.timestamp);
+          page.decorate(reply);
+        } else if (event === "error") {
+          if (body.textContent) cutShort(page, reply, "The model broke off: this reply is incomplete.", "Ask again for a whole reply.");
+          else { reply.remove(); page.latest.before(notice(data.error.message), retryOffer(page, "This message has no reply yet.")); }
+        }
+      }
+      if (!ended) throw new Error("The stream ended early.");
+    } catch (error) {
+      if (body.textContent) cutShort(page, reply, error.name === "AbortError" ? "Stopped: this reply was cut short." : "The connection broke: this reply may be incomplete.", "Ask again for a whole reply.");
+      else { reply.remove(); page.latest.before(retryOffer(page, "This message has no reply yet.")); }
+    }
+    page.follow();
+    return {};
+  }
+
+  return { send };
+})();
