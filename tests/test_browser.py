@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect, sync_playwright
 
+from tests.fake_openai import Stream, stream_of
 from tests.live_server import LiveServer
 
 TIMEOUT_MS = 10_000
@@ -119,8 +120,12 @@ def composer(page):
 
 
 def send_button(page):
-    # Not by its name: the label changes to "Sending…" while a reply is on its way.
+    # Not by its name: without JavaScript the label changes to "Sending…" while a reply comes.
     return page.locator("form.composer button[type=submit]")
+
+
+def stop_button(page):
+    return page.get_by_role("button", name="Stop", exact=True)
 
 
 def messages(page):
@@ -140,14 +145,25 @@ def thread_links(page):
     return sidebar(page).locator(".threads a")
 
 
-def send(page, text, *, click=False):
-    """Type into the composer and send with Enter (or the Send button); wait for the next page."""
+def send(page, text, *, click=False, scripted=True):
+    """Type into the composer and send with Enter (or the Send button); wait until the turn is
+    over. With JavaScript the reply streams into this page; without, the form post loads the next."""
     composer(page).fill(text)
-    with page.expect_navigation():
-        if click:
-            send_button(page).click()
-        else:
-            composer(page).press("Enter")
+    press = (lambda: send_button(page).click()) if click else (lambda: composer(page).press("Enter"))
+    if not scripted:
+        with page.expect_navigation():
+            press()
+        return
+    asked = bubbles(page, "user").count()
+    press()
+    expect(bubbles(page, "user")).to_have_count(asked + 1)
+    expect(page.locator("#messages .streaming")).to_have_count(0)
+    expect(stop_button(page)).to_be_hidden()
+
+
+def slow_stream(fake_openai, text, delay=0.2):
+    """The fake model streams `text` a word every `delay` seconds."""
+    fake_openai.stream_with(lambda request: stream_of(text, delay=delay))
 
 
 def delete_button(page, title):
@@ -231,45 +247,34 @@ def test_shift_enter_makes_a_new_line_and_does_not_send(page, fake_openai):
     expect(page).to_have_url(HOME_URL)
     expect(messages(page)).to_have_count(0)
 
-    with page.expect_navigation():
-        box.press("Enter")
+    box.press("Enter")
+    expect(bubbles(page, "assistant")).to_have_count(1)
     # One request only, carrying both lines: Shift+Enter sent nothing on its own.
     sent = [r["json"]["messages"][-1]["content"] for r in fake_openai.requests]
     assert sent == ["line one\nline two"]
     expect(bubbles(page, "assistant")).to_contain_text("Echo: line one")
 
 
-# Installed before sending: 0.3 s into the wait, note how the send button looks. Playwright cannot
-# reliably read the old page while its form submission is in flight, so the page keeps the note in
-# sessionStorage for the test to read on the next page.
-NOTE_SEND_BUTTON_WHILE_WAITING = """() => {
-  const form = document.querySelector('form.composer');
-  const button = form.querySelector('button[type=submit]');
-  form.addEventListener('submit', () => setTimeout(() => sessionStorage.setItem('whileWaiting',
-    JSON.stringify({disabled: button.disabled, label: button.textContent.trim()})), 300));
-}"""
-
-
-def test_send_button_is_disabled_while_waiting_and_the_pane_ends_at_the_newest(page, fake_openai):
+def test_while_a_reply_streams_stop_replaces_send_and_enter_sends_nothing_more(page, fake_openai):
     page.goto("/")
     fake_openai.reply_with("\n\n".join(f"Paragraph {n} of a long answer." for n in range(1, 61)))
     send(page, "Tell me a long story")
-    fake_openai.delay(1.5)
+    slow_stream(fake_openai, "Echo: What is newest? " + "word " * 12, delay=0.1)
     before = len(fake_openai.requests)
 
-    page.evaluate(NOTE_SEND_BUTTON_WHILE_WAITING)
     composer(page).fill("What is newest?")
-    with page.expect_navigation():
-        # page.keyboard, not locator.press: that would wait for the whole navigation to finish.
-        page.keyboard.press("Enter")
-        page.keyboard.press("Enter")  # a second Enter while waiting must not send again
+    page.keyboard.press("Enter")
+    expect(stop_button(page)).to_be_visible()
+    expect(send_button(page)).to_be_hidden()
+    composer(page).fill("Not now")
+    page.keyboard.press("Enter")  # while a reply is being written, Enter does not send
 
-    assert json.loads(page.evaluate("sessionStorage.getItem('whileWaiting')") or "null") == {
-        "disabled": True, "label": "Sending…"}
-    assert len(fake_openai.requests) == before + 1
     newest = bubbles(page, "assistant").last
-    expect(newest).to_have_text("Echo: What is newest?")
-    expect(send_button(page)).to_be_enabled()
+    expect(newest).to_have_text("Echo: What is newest? " + " ".join(["word"] * 12))
+    expect(send_button(page)).to_be_visible()
+    expect(stop_button(page)).to_be_hidden()
+    assert len(fake_openai.requests) == before + 1
+    expect(composer(page)).to_have_value("Not now")  # kept for the person to send next
     expect(newest).to_be_in_viewport()
     top, visible, total = page.evaluate(
         "(() => { const m = document.getElementById('messages');"
@@ -280,6 +285,119 @@ def test_send_button_is_disabled_while_waiting_and_the_pane_ends_at_the_newest(p
     assert abs(top + visible - total) <= 2, (
         f"#messages is not scrolled to the end: scrollTop={top}, clientHeight={visible}, "
         f"scrollHeight={total}")
+
+
+def test_without_javascript_the_send_button_waits_disabled(new_page, fake_openai):
+    page = new_page(java_script_enabled=False)
+    page.goto("/")
+    fake_openai.delay(1.0)
+    composer(page).fill("Plain form")
+    with page.expect_navigation():
+        send_button(page).click()
+    expect(bubbles(page, "assistant")).to_have_text("Echo: Plain form")
+    expect(page).to_have_url(re.compile(r"/thread/[A-Za-z0-9_-]+#latest$"))  # a new page, as today
+
+
+# --- streaming ------------------------------------------------------------------------------------
+
+REPLY = "Here is **bold** text and a list:\n\n- one\n- two\n- three four five six seven eight"
+
+
+def test_the_question_shows_at_once_and_the_reply_grows_while_it_is_written(page, fake_openai):
+    page.goto("/")
+    slow_stream(fake_openai, REPLY, delay=0.25)
+    composer(page).fill("Show me streaming")
+    composer(page).press("Enter")
+
+    expect(bubbles(page, "user")).to_have_text("Show me streaming", timeout=1000)
+    expect(composer(page)).to_have_value("")
+    reply = page.locator('#messages [data-role="assistant"]')
+    expect(reply).to_have_class(re.compile("streaming"))
+    expect(reply.locator(".md")).to_contain_text("Here is", timeout=3000)
+    # Still being written: raw text so far, not yet the rest nor the rendered Markdown.
+    partial = reply.locator(".md").inner_text()
+    assert "eight" not in partial and reply.locator("strong").count() == 0, partial
+    expect(page.locator("#messages")).to_have_attribute("aria-live", "polite")
+    expect(page).to_have_url(THREAD_URL)  # the new conversation's address, at once
+    expect(thread_links(page)).to_have_text(["Show me streaming"])
+
+    # Done: the server's HTML replaces the raw text.
+    expect(reply.locator("strong")).to_have_text("bold")
+    expect(reply.locator("li")).to_have_count(3)
+    expect(reply).not_to_have_class(re.compile("streaming"))
+    expect(reply.locator("time")).to_be_visible()
+    streamed = reply.locator(".md").inner_html()
+    page.reload()
+    assert page.locator('#messages [data-role="assistant"] .md').inner_html() == streamed
+
+
+def _stop_midway(page, fake_openai, how):
+    page.goto("/")
+    slow_stream(fake_openai, "one two three four five six seven eight nine ten eleven twelve", 0.2)
+    composer(page).fill("Count slowly")
+    composer(page).press("Enter")
+    reply = page.locator('#messages [data-role="assistant"] .md')
+    expect(reply).to_contain_text("three")
+    how(page)
+    expect(page.get_by_text("Stopped: this reply was cut short.")).to_be_visible()
+    expect(stop_button(page)).to_be_hidden()
+    shown = reply.inner_text()
+    assert shown.startswith("one two three") and "twelve" not in shown, shown
+    return shown
+
+
+def _after_reload_the_reply_is_cut_short(page, server, shown):
+    thread_id = page.url.rsplit("/", 1)[1]
+    # The server learns of the Stop when its next write fails; poll until it has stored the reply.
+    for _ in range(50):
+        stored = requests_get(server, f"/api/thread/{thread_id}")
+        if len(stored) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert stored[1]["finishReason"] == "interrupted"
+    assert stored[1]["content"].startswith(shown.strip()), (stored[1]["content"], shown)
+    page.reload()
+    expect(page.get_by_text("Stopped: this reply was cut short.")).to_be_visible()
+    expect(bubbles(page, "assistant")).to_contain_text(shown.strip())
+    expect(page.get_by_role("button", name="Retry")).to_be_visible()
+
+
+def requests_get(server, path):
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    return session.get(server.url + path, timeout=5).json()
+
+
+def test_stop_button_keeps_the_partial_reply_shown_cut_short_after_a_reload(page, server,
+                                                                            fake_openai):
+    shown = _stop_midway(page, fake_openai, lambda p: stop_button(p).click())
+    _after_reload_the_reply_is_cut_short(page, server, shown)
+
+    fake_openai.reset()  # Retry asks again and the whole reply replaces the cut one
+    with page.expect_navigation():
+        page.get_by_role("button", name="Retry").click()
+    expect(bubbles(page, "assistant")).to_have_text("Echo: Count slowly")
+    expect(page.get_by_text("Stopped: this reply was cut short.")).to_have_count(0)
+    expect(messages(page)).to_have_count(2)
+
+
+def test_escape_stops_the_reply_and_keeps_it(page, server, fake_openai):
+    shown = _stop_midway(page, fake_openai, lambda p: p.keyboard.press("Escape"))
+    _after_reload_the_reply_is_cut_short(page, server, shown)
+
+
+def test_an_upstream_that_breaks_midway_leaves_the_partial_marked_incomplete(page, fake_openai):
+    page.goto("/")
+    fake_openai.stream_with(lambda request: Stream(stream_of("Half an answer").pieces[:3], 0.1,
+                                                   cut=True))
+    send(page, "Break please")
+    expect(bubbles(page, "assistant")).to_have_text("Half an")
+    expect(page.get_by_text("The model broke off: this reply is incomplete.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_text("The model broke off: this reply is incomplete.")).to_be_visible()
+    expect(page.get_by_role("button", name="Retry")).to_be_visible()
 
 
 # --- sidebar --------------------------------------------------------------------------------------
@@ -343,13 +461,13 @@ def test_everything_works_without_javascript(new_page, fake_openai, dialogs):
     page = new_page(java_script_enabled=False)
     page.goto("/")
 
-    send(page, "No script here", click=True)
+    send(page, "No script here", click=True, scripted=False)
     expect(page).to_have_url(THREAD_URL)
     expect(bubbles(page, "user")).to_have_text("No script here")
     expect(bubbles(page, "assistant")).to_have_text("Echo: No script here")
 
     fake_openai.reply_with("\n\n".join(f"Paragraph {n} of a long answer." for n in range(1, 61)))
-    send(page, "Still no script", click=True)
+    send(page, "Still no script", click=True, scripted=False)
     expect(messages(page).locator(".bubble")).to_have_count(4)
     expect(bubbles(page, "user").last).to_have_text("Still no script")
     expect(bubbles(page, "assistant").last).to_be_in_viewport()  # the newest, without a script
