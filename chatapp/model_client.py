@@ -188,6 +188,7 @@ class ReplyStream:
                 events = decoder.feed(chunk) if chunk else decoder.close()
                 for data in events:
                     if data.strip() == "[DONE]":
+                        self._drain()
                         return
                     delta = self._delta(data)
                     if delta:
@@ -204,6 +205,15 @@ class ReplyStream:
             self._response.close()  # unread? then the connection is dropped, not reused
             self._release()
             self._release = None
+
+    def _drain(self):
+        """Read the body's end after [DONE] (it follows at once), so the connection is kept for
+        the next call instead of dropped: one handshake less per reply (as OpenAI's SDK does)."""
+        try:
+            while self._response.raw.read1(READ_SIZE):
+                pass
+        except (urllib3.exceptions.HTTPError, OSError):
+            pass  # the reply is whole; only the connection is lost
 
     def _read(self):
         try:
