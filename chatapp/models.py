@@ -59,6 +59,8 @@ class Message:
     # The store's key for the question a message belongs to (a question's own, or the one a
     # reply answers). A reply sits right after its question whatever was asked meanwhile.
     turn: int | None = field(default=None, compare=False, repr=False)
+    # A question only: until when it is claimed by a turn answering it (see ChatService).
+    claimed_until: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def cut_short(self):

@@ -6,7 +6,7 @@ from . import get_chat_service
 from .chat import THREAD_ID_PATTERN
 from .errors import InvalidInput, TurnInProgress
 from .markdown import highlight_css
-from .models import FAILED, INTERRUPTED
+from .models import FAILED, INTERRUPTED, utc_now
 from .store import get_store
 
 bp = Blueprint("web", __name__)
@@ -102,9 +102,16 @@ def _thread_or_404(thread_id):
     return thread
 
 
+def _being_answered(messages):
+    """True while the last question's reply is being written (in another tab, say)."""
+    last = messages[-1] if messages else None
+    return bool(last and last.role == "user" and last.claimed_until
+                and last.claimed_until > utc_now())
+
+
 def _retry_offer(messages):
     """What to say beside Retry, when the last question has no whole reply; else None."""
-    if not messages:
+    if not messages or _being_answered(messages):
         return None
     if messages[-1].role == "user":
         return "This message has no reply yet."
@@ -123,6 +130,7 @@ def _render_chat(thread, draft="", composer_error=None, status=200):
         messages=messages,
         sidebar=sidebar,
         retry_offer=_retry_offer(messages),
+        being_answered=_being_answered(messages),
         CUT_SHORT_NOTES=CUT_SHORT_NOTES,
         model_configured=get_chat_service().model.configured,
         max_message_chars=current_app.config["MAX_MESSAGE_CHARS"],

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from chatapp.models import seconds_after, utc_now
 from chatapp.store import SQLiteThreadStore
 from tests.conftest import TEST_API_KEY
 from tests.helpers import seed_threads, stepping_clock
@@ -389,6 +390,41 @@ def test_retry_on_an_answered_thread_changes_nothing(client, fake_openai):
     assert "no unanswered message" in client.get("/thread/done").get_data(as_text=True)
     assert fake_openai.requests == []
     assert len(client.get("/api/thread/done").get_json()) == 2
+
+
+def test_a_question_being_answered_elsewhere_offers_reload_not_retry(app, client, fake_openai):
+    # Another tab's turn holds the question while its reply is written.
+    store = app.extensions["thread_store"]
+    store.create_thread_if_missing("busy", "Busy", utc_now())
+    store.append_message("busy", "user", "Still thinking?", utc_now(),
+                         claim_until=seconds_after(utc_now(), 60))
+    page = client.get("/thread/busy")
+    text = page.get_data(as_text=True)
+    assert "A reply to this message is being written." in text
+    assert not [f for f in parse(page).forms if f["action"] == "/thread/busy/retry"]
+
+    # Retry pressed there anyway asks nothing and says why.
+    response = client.post("/thread/busy/retry", data={"csrf_token": token_from(page)})
+    assert_redirect(response, "/thread/busy")
+    assert "being answered right now" in client.get("/thread/busy").get_data(as_text=True)
+    assert fake_openai.requests == []
+
+
+def test_a_cut_short_reply_is_marked_and_offers_retry(app, client, fake_openai):
+    store = app.extensions["thread_store"]
+    store.create_thread_if_missing("cut", "Cut", utc_now())
+    store.append_message("cut", "user", "Tell me all", utc_now())
+    store.append_message("cut", "assistant", "Part of it", utc_now(), finish_reason="interrupted")
+    page = client.get("/thread/cut")
+    assert "Stopped: this reply was cut short." in page.get_data(as_text=True)
+    assert [f for f in parse(page).forms if f["action"] == "/thread/cut/retry"]
+
+    client.post("/thread/cut/retry", data={"csrf_token": token_from(page)})
+    messages = client.get("/api/thread/cut").get_json()
+    assert [(m["role"], m["content"]) for m in messages] == [
+        ("user", "Tell me all"), ("assistant", "Echo: Tell me all")]
+    assert messages[1]["finishReason"] == "stop"
+    assert "cut short" not in client.get("/thread/cut").get_data(as_text=True)
 
 
 def test_retry_on_unknown_thread_is_404(client):

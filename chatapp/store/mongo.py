@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 SIDEBAR_ORDER = [("updatedAt", DESCENDING), ("threadId", DESCENDING)]
 THREAD_FIELDS = {"_id": 0, "threadId": 1, "title": 1, "createdAt": 1, "updatedAt": 1}
 MESSAGE_FIELDS = {"_id": 0, "role": 1, "content": 1, "timestamp": 1, "finishReason": 1,
-                  "usage": 1, "turn": 1}
+                  "usage": 1, "turn": 1, "claimedUntil": 1}
 IN_ORDER = [("turn", ASCENDING), ("seq", ASCENDING)]
 NEWEST_FIRST = [("turn", DESCENDING), ("seq", DESCENDING)]
 
@@ -32,8 +32,9 @@ def _thread(doc):
 
 
 def _message(doc):
+    claim = doc.get("claimedUntil")
     return Message(doc["role"], doc["content"], _time(doc["timestamp"]), doc.get("finishReason"),
-                   doc.get("usage"), doc.get("turn"))
+                   doc.get("usage"), doc.get("turn"), _time(claim) if claim else None)
 
 
 class MongoThreadStore(ThreadStore):
@@ -143,7 +144,7 @@ class MongoThreadStore(ThreadStore):
             if self.threads.count_documents({"threadId": thread_id}, limit=1) == 0:
                 self.messages_.delete_one({"_id": message["_id"]})
                 raise ThreadNotFound(thread_id)
-        return Message(role, content, now, finish_reason, usage or None, turn)
+        return Message(role, content, now, finish_reason, usage or None, turn, claim_until)
 
     def messages(self, thread_id):
         with self._guard():

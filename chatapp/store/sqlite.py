@@ -51,7 +51,8 @@ INDEXES = "CREATE INDEX IF NOT EXISTS messages_in_order ON messages (thread_id, 
 
 log = logging.getLogger(__name__)
 THREAD_COLUMNS = "thread_id, title, created_at, updated_at"  # in Thread's field order
-MESSAGE_COLUMNS = "role, content, created_at, finish_reason, prompt_tokens, completion_tokens, turn"
+MESSAGE_COLUMNS = ("role, content, created_at, finish_reason, prompt_tokens, completion_tokens, turn,"
+                   " claimed_until")
 IN_ORDER = "ORDER BY turn, id"
 NEWEST_FIRST = "ORDER BY turn DESC, id DESC"
 
@@ -68,11 +69,11 @@ def _select_thread(db, thread_id):
 
 
 def _message(row):
-    role, content, created_at, finish_reason, prompt_tokens, completion_tokens, turn = row
+    role, content, created_at, finish_reason, prompt_tokens, completion_tokens, turn, claim = row
     usage = None
     if prompt_tokens is not None or completion_tokens is not None:
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
-    return Message(role, content, created_at, finish_reason, usage, turn)
+    return Message(role, content, created_at, finish_reason, usage, turn, claim)
 
 
 def _bump(db, thread_id, now):
@@ -140,7 +141,7 @@ class SQLiteThreadStore(ThreadStore):
             if turn is None:  # a question: its own id is its turn
                 turn = row_id
                 db.execute("UPDATE messages SET turn = id WHERE id = ?", (row_id,))
-        return Message(role, content, now, finish_reason, usage or None, turn)
+        return Message(role, content, now, finish_reason, usage or None, turn, claim_until)
 
     def messages(self, thread_id):
         with self._connection() as db:
