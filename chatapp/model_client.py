@@ -14,6 +14,7 @@ from .errors import ModelError
 from .sse import SSEDecoder
 
 READ_SIZE = 65536  # read1 returns whatever has arrived, up to this: it never waits to fill it
+DRAIN_SECONDS = 0.25  # how long to wait for a body's end after [DONE] (urllib3 resets it per call)
 
 
 @dataclass(frozen=True)
@@ -208,16 +209,19 @@ class ReplyStream:
 
     def _drain(self):
         """Read the body's end after [DONE] (it follows at once), so the connection is kept for
-        the next call instead of dropped: one handshake less per reply (as OpenAI's SDK does)."""
+        the next call instead of dropped: one handshake less per reply (as OpenAI's SDK does).
+        Briefly: a server slow to end the body must not hold back a reply that is whole."""
         try:
-            while self._response.raw.read1(READ_SIZE):
+            self._response.raw.connection.sock.settimeout(DRAIN_SECONDS)
+            while self._response.raw.read1(READ_SIZE, decode_content=True):
                 pass
-        except (urllib3.exceptions.HTTPError, OSError):
+        except (urllib3.exceptions.HTTPError, OSError, AttributeError):
             pass  # the reply is whole; only the connection is lost
 
     def _read(self):
         try:
-            return self._response.raw.read1(READ_SIZE)
+            # decode_content: requests asks for gzip, and undoes it only for its own readers.
+            return self._response.raw.read1(READ_SIZE, decode_content=True)
         except urllib3.exceptions.ReadTimeoutError:
             raise self._client.timeout_error() from None
         except (urllib3.exceptions.HTTPError, OSError):

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chatapp.chat import ChatService, validate_thread_id
-from chatapp.errors import InvalidInput, ThreadNotFound
+from chatapp.errors import InvalidInput, ThreadNotFound, TurnInProgress
 from chatapp.model_client import ModelClient
 from chatapp.models import to_iso
 from chatapp.store import SQLiteThreadStore
@@ -274,6 +274,181 @@ def test_retry_of_unknown_or_invalid_thread(service, fake_openai):
     with pytest.raises(InvalidInput):
         service.retry({"$ne": None})
     assert fake_openai.requests == []
+
+
+# --- turns: each question answered in its place -----------------------------------------------
+
+def test_a_turns_prompt_ends_at_its_own_question_when_a_later_one_came_first(service, store,
+                                                                               fake_openai):
+    first = service.begin("First")
+    thread_id = first.thread.thread_id
+    second = service.begin("Second", thread_id)  # asked before the model saw the first
+
+    result = service.answer(first)
+
+    assert sent_messages(fake_openai) == [{"role": "user", "content": "First"}]
+    assert result.reply.content == "Echo: First"
+    assert stored(store, thread_id) == [
+        ("user", "First"), ("assistant", "Echo: First"), ("user", "Second")]
+
+    service.answer(second)
+
+    assert sent_messages(fake_openai) == [
+        {"role": "user", "content": "First"},
+        {"role": "assistant", "content": "Echo: First"},
+        {"role": "user", "content": "Second"},
+    ]
+    assert stored(store, thread_id) == [("user", "First"), ("assistant", "Echo: First"),
+                                        ("user", "Second"), ("assistant", "Echo: Second")]
+
+
+def test_answers_arriving_out_of_order_each_sit_after_their_question(service, store):
+    first = service.begin("First")
+    thread_id = first.thread.thread_id
+    second = service.begin("Second", thread_id)
+
+    service.answer(second)
+    service.answer(first)
+
+    assert stored(store, thread_id) == [("user", "First"), ("assistant", "Echo: First"),
+                                        ("user", "Second"), ("assistant", "Echo: Second")]
+
+
+def test_a_reply_keeps_its_finish_reason_and_usage(service, store):
+    thread_id = service.send("Hello").thread.thread_id
+
+    reply = store.messages(thread_id)[1]
+
+    assert reply.finish_reason == "stop"
+    assert reply.usage == {"prompt_tokens": 1, "completion_tokens": 1}  # as the fake counts
+
+
+# --- claims and retry --------------------------------------------------------------------------
+
+def cut_short(service, message="Hello", finish_reason="interrupted"):
+    """A thread whose reply was stored cut short, as a stopped stream leaves it."""
+    turn = service.begin(message)
+    service.save_reply(turn, "Half an ans", finish_reason)
+    return turn.thread.thread_id
+
+
+def test_begin_retry_refuses_a_thread_whose_reply_is_complete(service, fake_openai):
+    thread_id = service.send("Hello").thread.thread_id
+    fake_openai.reset()
+
+    with pytest.raises(InvalidInput):
+        service.begin_retry(thread_id)
+
+    assert fake_openai.requests == []
+
+
+def test_begin_retry_refuses_a_reply_cut_by_the_length_limit(service, store):
+    # "length" is the model's own ending: Retry would only ask for the same again.
+    turn = service.begin("Hello")
+    service.save_reply(turn, "A long answer that hit the limit", "length")
+
+    with pytest.raises(InvalidInput):
+        service.begin_retry(turn.thread.thread_id)
+
+
+def test_begin_retry_refuses_an_empty_thread(service, store):
+    store.create_thread_if_missing("empty", "Empty", Clock.at(0))
+
+    with pytest.raises(InvalidInput):
+        service.begin_retry("empty")
+
+
+@pytest.mark.parametrize("finish_reason", ["interrupted", "failed"])
+def test_retry_of_a_reply_cut_short_replaces_it(service, store, fake_openai, finish_reason):
+    thread_id = cut_short(service, finish_reason=finish_reason)
+
+    turn = service.begin_retry(thread_id)
+
+    assert (turn.question.content, turn.question.role) == ("Hello", "user")
+    assert service.prompt(turn) == [{"role": "user", "content": "Hello"}]  # not the half reply
+    result = service.answer(turn)
+    assert result.error is None
+    assert stored(store, thread_id) == [("user", "Hello"), ("assistant", "Echo: Hello")]
+    assert store.messages(thread_id)[1].finish_reason == "stop"
+    with pytest.raises(InvalidInput):  # now it is whole
+        service.begin_retry(thread_id)
+
+
+def test_begin_retry_while_the_question_is_being_answered_raises_turn_in_progress(service):
+    turn = service.begin("Hello")  # claimed, its answer not yet stored
+
+    with pytest.raises(TurnInProgress) as caught:
+        service.begin_retry(turn.thread.thread_id)
+
+    assert (caught.value.status, caught.value.code) == (409, "turn_in_progress")
+
+
+def test_retry_pressed_twice_claims_once(service):
+    thread_id = cut_short(service)
+
+    service.begin_retry(thread_id)
+
+    with pytest.raises(TurnInProgress):
+        service.begin_retry(thread_id)
+
+
+def test_a_claim_left_by_a_dead_process_lapses(make_service, store, clock):
+    service = make_service()
+    service.claim_seconds = 30
+    turn = service.begin("Hello")  # and then the process died: no reply, no release
+
+    with pytest.raises(TurnInProgress):
+        service.begin_retry(turn.thread.thread_id)
+    clock.calls += 31  # half a minute later
+
+    retried = service.begin_retry(turn.thread.thread_id)
+
+    assert retried.question.turn == turn.question.turn
+
+
+def test_extend_claim_keeps_a_long_reply_claimed(make_service, clock):
+    service = make_service()
+    service.claim_seconds = 30
+    turn = service.begin("Hello")
+    clock.calls += 20
+
+    until = service.extend_claim(turn, turn.claimed_until)
+    clock.calls += 20  # past the first claim's end, within the extended one
+
+    assert until > turn.claimed_until
+    with pytest.raises(TurnInProgress):
+        service.begin_retry(turn.thread.thread_id)
+
+
+def test_a_model_failure_releases_the_claim_so_retry_works_at_once(service, store, fake_openai):
+    fake_openai.fail_with(500)
+    result = service.send("Hello")
+    thread_id = result.thread.thread_id
+    fake_openai.reset()
+
+    turn = service.begin_retry(thread_id)  # a moment later, well within the claim's time
+
+    assert service.answer(turn).reply.content == "Echo: Hello"
+    assert stored(store, thread_id) == [("user", "Hello"), ("assistant", "Echo: Hello")]
+
+
+def test_a_timeout_releases_the_claim_too(make_service, store, fake_openai):
+    service = make_service()
+    service.model.timeout = 0.3
+    fake_openai.delay(1.0)
+    thread_id = service.send("Hello").thread.thread_id
+    fake_openai.reset()
+
+    assert service.retry(thread_id).reply.content == "Echo: Hello"
+
+
+def test_a_stored_reply_releases_the_claim(service, store):
+    turn = service.begin("Hello")
+
+    service.answer(turn)
+
+    assert store.claim_turn(turn.thread.thread_id, turn.question.turn, Clock.at(10),
+                            Clock.at(70)) is True
 
 
 # --- times -------------------------------------------------------------------------------------

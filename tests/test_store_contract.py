@@ -7,6 +7,7 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -228,6 +229,318 @@ def test_recent_messages_round_trip_roles_and_timestamps(store):
         ("user", at(1)), ("assistant", at(2))]
 
 
+# --- turns: a reply after its question --------------------------------------------------------
+
+def roles_and_contents(messages):
+    return [(m.role, m.content) for m in messages]
+
+
+def test_a_question_is_its_own_turn_and_a_reply_defaults_to_the_newest_question(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+
+    first = store.append_message("t1", "user", "First", at(1))
+    second = store.append_message("t1", "user", "Second", at(2))
+    reply = store.append_message("t1", "assistant", "Reply", at(3))
+
+    assert first.turn is not None and second.turn is not None and first.turn != second.turn
+    assert reply.turn == second.turn
+    assert [m.turn for m in store.messages("t1")] == [first.turn, second.turn, second.turn]
+
+
+def test_a_reply_sits_right_after_its_question_whatever_was_asked_meanwhile(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    first = store.append_message("t1", "user", "First", at(1))
+    store.append_message("t1", "user", "Second", at(2))
+    store.append_message("t1", "user", "Third", at(3))
+
+    reply = store.append_message("t1", "assistant", "Answer to first", at(4), turn=first.turn)
+
+    assert reply.turn == first.turn
+    assert roles_and_contents(store.messages("t1")) == [
+        ("user", "First"), ("assistant", "Answer to first"), ("user", "Second"), ("user", "Third")]
+    assert store.get_thread("t1").updated_at == at(4)
+
+
+def test_replies_stored_out_of_order_each_follow_their_own_question(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    first = store.append_message("t1", "user", "First", at(1))
+    second = store.append_message("t1", "user", "Second", at(2))
+
+    store.append_message("t1", "assistant", "Answer to second", at(3), turn=second.turn)
+    store.append_message("t1", "assistant", "Answer to first", at(4), turn=first.turn)
+
+    assert contents(store.messages("t1")) == [
+        "First", "Answer to first", "Second", "Answer to second"]
+
+
+def test_a_second_reply_to_a_turn_replaces_the_first(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Question", at(1))
+    store.append_message("t1", "user", "Later question", at(2))
+    store.append_message("t1", "assistant", "Half an ans", at(3), turn=question.turn,
+                         finish_reason="interrupted", usage={"prompt_tokens": 5,
+                                                            "completion_tokens": 3})
+
+    store.append_message("t1", "assistant", "A whole answer", at(4), turn=question.turn,
+                         finish_reason="stop", usage={"prompt_tokens": 5, "completion_tokens": 9})
+
+    stored = store.messages("t1")
+    assert roles_and_contents(stored) == [
+        ("user", "Question"), ("assistant", "A whole answer"), ("user", "Later question")]
+    reply = stored[1]
+    assert (reply.finish_reason, reply.usage, reply.timestamp) == (
+        "stop", {"prompt_tokens": 5, "completion_tokens": 9}, at(4))
+
+
+def test_replacing_a_reply_leaves_other_turns_and_threads_alone(store):
+    thread_with(store, "other", "Q", "A")
+    store.create_thread_if_missing("t1", "Hello", T0)
+    first = store.append_message("t1", "user", "First", at(1))
+    store.append_message("t1", "assistant", "Answer 1", at(2), turn=first.turn)
+    second = store.append_message("t1", "user", "Second", at(3))
+    store.append_message("t1", "assistant", "Answer 2", at(4), turn=second.turn)
+
+    store.append_message("t1", "assistant", "Answer 2 again", at(5), turn=second.turn)
+
+    assert contents(store.messages("t1")) == ["First", "Answer 1", "Second", "Answer 2 again"]
+    assert contents(store.messages("other")) == ["Q", "A"]
+
+
+def test_finish_reason_and_usage_round_trip(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Question", at(1))
+    usage = {"prompt_tokens": 12, "completion_tokens": 345}
+
+    returned = store.append_message("t1", "assistant", "Answer", at(2), turn=question.turn,
+                                    finish_reason="length", usage=usage)
+
+    assert (returned.finish_reason, returned.usage) == ("length", usage)
+    assert (question.finish_reason, question.usage) == (None, None)
+    expected = [("user", None, None), ("assistant", "length", usage)]
+    for got in (store.messages("t1"), store.recent_messages("t1", 1000),
+                list(store.last_turn("t1"))):
+        assert [(m.role, m.finish_reason, m.usage) for m in got] == expected
+
+
+def test_a_reply_without_usage_has_none(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    store.append_message("t1", "user", "Question", at(1))
+
+    returned = store.append_message("t1", "assistant", "Answer", at(2), finish_reason="failed")
+
+    reply = store.messages("t1")[1]
+    assert (returned.usage, reply.usage, reply.finish_reason) == (None, None, "failed")
+    assert reply.cut_short
+
+
+# --- recent_messages through a turn ----------------------------------------------------------
+
+def test_recent_messages_through_a_turn_is_the_prompt_for_that_question(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    first = store.append_message("t1", "user", "First", at(1))
+    store.append_message("t1", "assistant", "Answer 1", at(2), turn=first.turn)
+    second = store.append_message("t1", "user", "Second", at(3))
+    store.append_message("t1", "assistant", "Cut sh", at(4), turn=second.turn,
+                         finish_reason="interrupted")
+    third = store.append_message("t1", "user", "Third", at(5))
+
+    assert contents(store.recent_messages("t1", 1000, through_turn=second.turn)) == [
+        "First", "Answer 1", "Second"]  # not its own old reply, not the later question
+    assert contents(store.recent_messages("t1", 1000, through_turn=first.turn)) == ["First"]
+    assert contents(store.recent_messages("t1", 1000, through_turn=third.turn)) == [
+        "First", "Answer 1", "Second", "Cut sh", "Third"]
+    assert contents(store.recent_messages("t1", 1000)) == [
+        "First", "Answer 1", "Second", "Cut sh", "Third"]
+
+
+def test_recent_messages_through_a_turn_keeps_its_question_whatever_the_budget(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    first = store.append_message("t1", "user", "a" * 50, at(1))
+    store.append_message("t1", "user", "b", at(2))
+
+    assert contents(store.recent_messages("t1", 0, through_turn=first.turn)) == ["a" * 50]
+
+
+def test_recent_messages_through_a_turn_while_a_later_question_waits(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    first = store.append_message("t1", "user", "First", at(1))
+    store.append_message("t1", "user", "Second", at(2))  # asked before First was answered
+
+    assert contents(store.recent_messages("t1", 1000, through_turn=first.turn)) == ["First"]
+
+
+# --- last_turn ---------------------------------------------------------------------------------
+
+def test_last_turn_of_an_empty_or_unknown_thread_is_none_none(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+
+    assert store.last_turn("t1") == (None, None)
+    assert store.last_turn("ghost") == (None, None)
+
+
+def test_last_turn_of_an_unanswered_question(store):
+    thread_with(store, "t1", "First", "Answer 1", "Second")
+
+    question, reply = store.last_turn("t1")
+
+    assert (question.role, question.content, reply) == ("user", "Second", None)
+
+
+def test_last_turn_of_an_answered_question(store):
+    thread_with(store, "t1", "First", "Answer 1", "Second", "Answer 2")
+
+    question, reply = store.last_turn("t1")
+
+    assert (question.content, reply.content) == ("Second", "Answer 2")
+    assert reply.turn == question.turn
+
+
+def test_last_turn_is_the_newest_question_even_if_an_older_one_was_answered_after_it(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    first = store.append_message("t1", "user", "First", at(1))
+    store.append_message("t1", "user", "Second", at(2))
+    store.append_message("t1", "assistant", "Answer 1", at(3), turn=first.turn)
+
+    question, reply = store.last_turn("t1")
+
+    assert (question.content, reply) == ("Second", None)
+
+
+# --- claim_turn / release_turn -------------------------------------------------------------------
+
+def test_a_question_appended_with_a_claim_cannot_be_claimed_before_it_ends(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Q", at(0), claim_until=at(60))
+
+    assert store.claim_turn("t1", question.turn, at(1), at(61)) is False
+    assert store.claim_turn("t1", question.turn, at(59), at(119)) is False
+
+
+def test_a_lapsed_claim_can_be_taken_and_then_holds(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Q", at(0), claim_until=at(60))
+
+    assert store.claim_turn("t1", question.turn, at(61), at(121)) is True
+    assert store.claim_turn("t1", question.turn, at(62), at(122)) is False
+    assert store.claim_turn("t1", question.turn, at(121), at(181)) is True  # ends at `until`
+
+
+def test_an_unclaimed_question_can_be_claimed_once(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Q", at(0))
+
+    assert store.claim_turn("t1", question.turn, at(1), at(61)) is True
+    assert store.claim_turn("t1", question.turn, at(2), at(62)) is False
+
+
+def test_release_turn_frees_a_claimed_question(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Q", at(0), claim_until=at(60))
+
+    store.release_turn("t1", question.turn)
+
+    assert store.claim_turn("t1", question.turn, at(1), at(61)) is True
+    store.release_turn("t1", question.turn)
+    store.release_turn("t1", question.turn)  # twice: harmless
+    assert store.claim_turn("t1", question.turn, at(2), at(62)) is True
+
+
+def test_claims_are_per_question_and_per_thread(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    store.create_thread_if_missing("t2", "Other", T0)
+    first = store.append_message("t1", "user", "First", at(0), claim_until=at(60))
+    second = store.append_message("t1", "user", "Second", at(1))
+    reply = store.append_message("t1", "assistant", "Answer 2", at(2), turn=second.turn)
+
+    assert store.claim_turn("t1", second.turn, at(3), at(63)) is True  # another question
+    assert store.claim_turn("t2", first.turn, at(3), at(63)) is False  # not t2's question
+    assert store.claim_turn("ghost", first.turn, at(3), at(63)) is False
+    store.release_turn("t2", first.turn)  # another thread's release frees nothing here
+    assert store.claim_turn("t1", first.turn, at(3), at(63)) is False
+    assert reply.turn == second.turn
+
+
+def test_storing_a_reply_keeps_the_question_and_its_claim(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Q", at(0), claim_until=at(60))
+
+    store.append_message("t1", "assistant", "A", at(1), turn=question.turn)
+
+    assert contents(store.messages("t1")) == ["Q", "A"]
+    assert store.claim_turn("t1", question.turn, at(2), at(62)) is False  # released separately
+
+
+def test_a_questions_claim_is_handed_back_with_it(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Q", at(0), claim_until=at(60))
+    assert question.claimed_until == at(60)
+
+    def stored_claim():
+        return store.messages("t1")[0].claimed_until
+
+    assert stored_claim() == at(60) == store.last_turn("t1")[0].claimed_until
+    store.claim_turn("t1", question.turn, at(61), at(121))
+    assert stored_claim() == at(121)
+    store.release_turn("t1", question.turn)
+    assert stored_claim() is None
+
+
+@pytest.fixture
+def atomic_mongomock_updates(monkeypatch):
+    """A MongoDB server applies each single-document update atomically; mongomock does not
+    (threads racing on one document can all match its filter, or fail mid-copy). Give it that
+    atomicity, so the test checks the store's filter, not mongomock's locking."""
+    lock = threading.Lock()
+    update_one = mongomock.collection.Collection.update_one
+
+    def atomic_update_one(self, *args, **kwargs):
+        with lock:
+            return update_one(self, *args, **kwargs)
+
+    monkeypatch.setattr(mongomock.collection.Collection, "update_one", atomic_update_one)
+
+
+def test_of_claims_made_at_once_exactly_one_wins(store, atomic_mongomock_updates):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Q", at(0))
+    workers, barrier, results, errors = 8, threading.Barrier(8), [], []
+
+    def claim():
+        barrier.wait()
+        try:
+            results.append(store.claim_turn("t1", question.turn, at(1), at(61)))
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=claim) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert sorted(results) == [False] * (workers - 1) + [True]
+
+
+def test_of_claims_on_a_lapsed_claim_made_at_once_exactly_one_wins(store,
+                                                                   atomic_mongomock_updates):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Q", at(0), claim_until=at(10))
+    results, barrier = [], threading.Barrier(8)
+
+    def claim(i):
+        barrier.wait()
+        results.append(store.claim_turn("t1", question.turn, at(20 + i), at(80 + i)))
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert results.count(True) == 1 and len(results) == 8
+
+
 # --- delete_thread -----------------------------------------------------------------------------
 
 def test_delete_thread_removes_the_thread_and_its_messages(store):
@@ -406,6 +719,111 @@ def test_mongo_append_racing_a_delete_leaves_no_message_behind(mongo_db):
     assert contents(store.messages("t")) == ["fresh"]
 
 
+@pytest.fixture
+def old_mongo_db(mongo_db, monkeypatch):
+    """mongo_db, with mongomock able to run the bulk_write that gives old messages turns:
+    pymongo >= 4.11 passes UpdateOne's `sort` on, which mongomock 4.3 does not take."""
+    add_update = mongomock.collection.BulkOperationBuilder.add_update
+
+    def without_sort(self, *args, sort=None, **kwargs):
+        assert sort is None  # the store never sorts an update
+        return add_update(self, *args, **kwargs)
+
+    monkeypatch.setattr(mongomock.collection.BulkOperationBuilder, "add_update", without_sort)
+    return mongo_db
+
+
+def old_mongo_thread(db, thread_id, *roles_and_contents, start=0):
+    """A thread as the store wrote it before replies streamed: messages without `turn`."""
+    db["threads"].insert_one({"threadId": thread_id, "title": f"Title of {thread_id}",
+                              "createdAt": START, "updatedAt": START + timedelta(seconds=start),
+                              "messageCount": len(roles_and_contents)})
+    db["messages"].insert_many([
+        {"threadId": thread_id, "seq": seq, "role": role, "content": content,
+         "timestamp": START + timedelta(seconds=start + seq)}
+        for seq, (role, content) in enumerate(roles_and_contents, start=1)])
+
+
+OLD_RACE = [("user", "Q1"), ("user", "Q2"), ("assistant", "A to Q1"), ("assistant", "A to Q2")]
+OLD_PLAIN = [("user", "Q1"), ("assistant", "A1"), ("user", "Q2"), ("assistant", "A2")]
+OLD_ASKED = [("user", "Q1"), ("assistant", "A1"), ("user", "Unanswered")]
+
+
+@pytest.mark.parametrize("first_use", ["prepare", "messages"])
+def test_mongo_gives_turns_to_messages_stored_before_turns(old_mongo_db, first_use):
+    old_mongo_thread(old_mongo_db, "plain", *OLD_PLAIN)
+    old_mongo_thread(old_mongo_db, "race", *OLD_RACE)
+    old_mongo_thread(old_mongo_db, "asked", *OLD_ASKED)
+    store = MongoThreadStore(old_mongo_db)
+    if first_use == "prepare":
+        store.prepare()
+
+    assert roles_and_contents(store.messages("plain")) == OLD_PLAIN
+    assert roles_and_contents(store.messages("race")) == OLD_RACE
+    assert old_mongo_db["messages"].count_documents({"turn": {"$exists": False}}) == 0
+    plain = store.messages("plain")
+    assert plain[0].turn == plain[1].turn != plain[2].turn == plain[3].turn
+    assert [m.finish_reason for m in plain] == [None, "stop", None, "stop"]
+    assert [m.to_json().get("finishReason") for m in store.messages("race")] == [
+        None, None, "stop", "stop"]
+    question, reply = store.last_turn("plain")
+    assert (question.content, reply.content) == ("Q2", "A2")
+    question, reply = store.last_turn("asked")
+    assert (question.content, reply) == ("Unanswered", None)
+
+
+def test_mongo_threads_from_before_turns_take_new_turns(old_mongo_db):
+    old_mongo_thread(old_mongo_db, "race", *OLD_RACE)
+    old_mongo_thread(old_mongo_db, "asked", *OLD_ASKED)
+    store = MongoThreadStore(old_mongo_db)
+
+    asked, _ = store.last_turn("asked")
+    store.append_message("asked", "assistant", "Late answer", at(10), turn=asked.turn)
+    question = store.append_message("race", "user", "Q3", at(11))
+    store.append_message("race", "user", "Q4", at(12))
+    store.append_message("race", "assistant", "A to Q3", at(13), turn=question.turn)
+
+    assert contents(store.messages("asked")) == ["Q1", "A1", "Unanswered", "Late answer"]
+    assert contents(store.messages("race")) == [
+        "Q1", "Q2", "A to Q1", "A to Q2", "Q3", "A to Q3", "Q4"]
+    assert contents(store.recent_messages("race", 1000, through_turn=question.turn)) == [
+        "Q1", "Q2", "A to Q1", "A to Q2", "Q3"]
+
+
+def test_mongo_giving_turns_twice_changes_nothing(old_mongo_db):
+    old_mongo_thread(old_mongo_db, "race", *OLD_RACE)
+    MongoThreadStore(old_mongo_db).prepare()
+    before = list(old_mongo_db["messages"].find({}, {"_id": 0}).sort("seq", 1))
+
+    MongoThreadStore(old_mongo_db).prepare()
+    store = MongoThreadStore(old_mongo_db)
+    store.messages("race")
+
+    assert list(old_mongo_db["messages"].find({}, {"_id": 0}).sort("seq", 1)) == before
+
+
+def test_mongo_two_replies_to_one_turn_racing_leave_exactly_one(mongo_db):
+    store = MongoThreadStore(mongo_db)
+    store.create_thread_if_missing("t", "Race", T0)
+    question = store.append_message("t", "user", "Q", at(1))
+    insert_one = store.messages_.insert_one
+    racing = []
+
+    def insert_then_let_the_other_reply_in(document):
+        result = insert_one(document)
+        if not racing:  # the first reply is in; the second is stored whole before it goes on
+            racing.append(document)
+            store.append_message("t", "assistant", "Second", at(3), turn=question.turn)
+        return result
+
+    store.messages_.insert_one = insert_then_let_the_other_reply_in
+    store.append_message("t", "assistant", "First", at(2), turn=question.turn)
+    store.messages_.insert_one = insert_one
+
+    # Either may win (the one that took the later sequence number, here "Second"); never none.
+    assert contents(store.messages("t")) == ["Q", "Second"]
+
+
 def test_mongo_unreachable_server_raises_store_unavailable():
     client = pymongo.MongoClient(f"mongodb://127.0.0.1:{closed_port()}", serverSelectionTimeoutMS=200,
                                  connectTimeoutMS=200)
@@ -507,3 +925,166 @@ def test_sqlite_at_an_unusable_path_raises_store_unavailable(tmp_path, make_path
     # A sentence a person can act on, without the server's file layout in it.
     assert "database" in caught.value.message
     assert str(tmp_path) not in caught.value.message
+
+
+# --- SQLite: databases made before turns ---------------------------------------------------------
+
+OLD_SCHEMA = """
+CREATE TABLE threads (
+    thread_id  TEXT PRIMARY KEY,
+    title      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX threads_by_update ON threads (updated_at DESC, thread_id DESC);
+CREATE TABLE messages (
+    id         INTEGER PRIMARY KEY,
+    thread_id  TEXT NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
+    role       TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content    TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX messages_by_thread ON messages (thread_id, id);
+"""
+OLD_THREADS = {
+    "plain": OLD_PLAIN,
+    "race": OLD_RACE,  # two questions sent before either was answered
+    "asked": OLD_ASKED,
+}
+
+
+def old_sqlite_database(path):
+    """A database file exactly as the store made it before replies streamed."""
+    with raw_connection(path) as db:
+        db.execute("PRAGMA journal_mode = WAL")  # as the old store set it
+        db.executescript(OLD_SCHEMA)
+        for n, (thread_id, messages) in enumerate(OLD_THREADS.items()):
+            db.execute("INSERT INTO threads VALUES (?, ?, ?, ?)",
+                       (thread_id, f"Title of {thread_id}", at(n), at(n + 10)))
+        # Interleaved across threads, as rows of a real database are.
+        for i in range(max(len(messages) for messages in OLD_THREADS.values())):
+            for thread_id, messages in OLD_THREADS.items():
+                if i < len(messages):
+                    db.execute("INSERT INTO messages (thread_id, role, content, created_at)"
+                               " VALUES (?, ?, ?, ?)", (thread_id, *messages[i], at(i)))
+        db.commit()
+
+
+def test_sqlite_database_from_before_turns_keeps_every_message_in_order(sqlite_path):
+    old_sqlite_database(sqlite_path)
+
+    store = SQLiteThreadStore(sqlite_path)
+
+    for thread_id, messages in OLD_THREADS.items():
+        stored = store.messages(thread_id)
+        assert roles_and_contents(stored) == messages, thread_id
+        assert all(m.turn is not None for m in stored)
+        assert [m.finish_reason for m in stored] == [
+            "stop" if role == "assistant" else None for role, _ in messages]
+        assert [m.timestamp for m in stored] == [at(i) for i in range(len(messages))]
+    plain = store.messages("plain")
+    assert plain[0].turn == plain[1].turn != plain[2].turn == plain[3].turn
+    assert [t.thread_id for t in store.list_threads(10).threads] == ["asked", "race", "plain"]
+
+
+def test_sqlite_database_from_before_turns_answers_last_turn(sqlite_path):
+    old_sqlite_database(sqlite_path)
+    store = SQLiteThreadStore(sqlite_path)
+
+    question, reply = store.last_turn("plain")
+    assert (question.content, reply.content, reply.finish_reason) == ("Q2", "A2", "stop")
+    question, reply = store.last_turn("asked")
+    assert (question.content, reply) == ("Unanswered", None)
+
+
+def test_sqlite_database_from_before_turns_takes_new_turns(sqlite_path):
+    old_sqlite_database(sqlite_path)
+    store = SQLiteThreadStore(sqlite_path)
+
+    asked, _ = store.last_turn("asked")
+    assert store.claim_turn("asked", asked.turn, at(20), at(80)) is True
+    store.append_message("asked", "assistant", "Late answer", at(21), turn=asked.turn,
+                         finish_reason="stop", usage={"prompt_tokens": 1, "completion_tokens": 2})
+    question = store.append_message("race", "user", "Q3", at(22), claim_until=at(82))
+    store.append_message("race", "user", "Q4", at(23))
+    store.append_message("race", "assistant", "A to Q3", at(24), turn=question.turn)
+
+    assert contents(store.messages("asked")) == ["Q1", "A1", "Unanswered", "Late answer"]
+    assert contents(store.messages("race")) == [
+        "Q1", "Q2", "A to Q1", "A to Q2", "Q3", "A to Q3", "Q4"]
+    assert contents(store.recent_messages("race", 1000, through_turn=question.turn)) == [
+        "Q1", "Q2", "A to Q1", "A to Q2", "Q3"]
+    assert store.claim_turn("race", question.turn, at(25), at(85)) is False
+    store.delete_thread("plain")
+    assert store.messages("plain") == []
+
+
+def test_sqlite_opening_a_migrated_database_again_changes_nothing(sqlite_path):
+    old_sqlite_database(sqlite_path)
+    SQLiteThreadStore(sqlite_path).prepare()
+    with raw_connection(sqlite_path) as db:
+        before = db.execute("SELECT * FROM messages ORDER BY id").fetchall()
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+
+    store = SQLiteThreadStore(sqlite_path)
+    store.prepare()
+
+    with raw_connection(sqlite_path) as db:
+        assert db.execute("SELECT * FROM messages ORDER BY id").fetchall() == before
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        indexes = {row[1] for row in db.execute("PRAGMA index_list(messages)")}
+    assert "messages_by_thread" not in indexes and "messages_in_order" in indexes
+    assert roles_and_contents(store.messages("race")) == OLD_RACE
+
+
+def test_sqlite_a_new_database_starts_at_the_current_version(sqlite_path):
+    SQLiteThreadStore(sqlite_path).prepare()
+
+    with raw_connection(sqlite_path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        columns = [row[1] for row in db.execute("PRAGMA table_info(messages)")]
+    assert columns == ["id", "thread_id", "role", "content", "created_at", "turn",
+                       "finish_reason", "prompt_tokens", "completion_tokens", "claimed_until"]
+
+
+def test_sqlite_migrated_database_has_the_same_columns_as_a_new_one(sqlite_path, tmp_path):
+    old_sqlite_database(sqlite_path)
+    SQLiteThreadStore(sqlite_path).prepare()
+    fresh = str(tmp_path / "fresh.sqlite3")
+    SQLiteThreadStore(fresh).prepare()
+
+    def columns(path):
+        with raw_connection(path) as db:
+            return [row[1:3] for row in db.execute("PRAGMA table_info(messages)")]
+
+    assert columns(sqlite_path) == columns(fresh)
+
+
+def test_sqlite_two_processes_opening_an_old_database_at_once_both_work(sqlite_path):
+    # Two stores stand for two processes (gunicorn workers): each has its own schema lock.
+    # Another connection holds the write lock until both have looked at the schema and found
+    # it old, so both try to migrate it.
+    old_sqlite_database(sqlite_path)
+    blocker = sqlite3.connect(sqlite_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    results = []
+
+    def open_store():
+        store = SQLiteThreadStore(sqlite_path)
+        try:
+            results.append(roles_and_contents(store.messages("race")))
+        except StoreUnavailable as error:
+            results.append(repr(error.__cause__))
+
+    threads = [threading.Thread(target=open_store) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    blocker.execute("COMMIT")
+    blocker.close()
+    for t in threads:
+        t.join()
+
+    assert results == [OLD_RACE, OLD_RACE]
+    with raw_connection(sqlite_path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1

@@ -137,8 +137,9 @@ class MongoThreadStore(ThreadStore):
                 message["claimedUntil"] = from_iso(claim_until)
             self.messages_.insert_one(message)
             if role == "assistant":  # the new reply replaces any earlier one to its question
+                # Earlier by seq, not every other: two replies racing must not delete each other.
                 self.messages_.delete_many({"threadId": thread_id, "turn": turn,
-                                            "role": "assistant", "_id": {"$ne": message["_id"]}})
+                                            "role": "assistant", "seq": {"$lt": seq}})
             # A delete may have run between the two steps above; then this message must go too,
             # or it would outlive its thread (see delete_thread).
             if self.threads.count_documents({"threadId": thread_id}, limit=1) == 0:

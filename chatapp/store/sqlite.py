@@ -231,11 +231,19 @@ class SQLiteThreadStore(ThreadStore):
     @staticmethod
     def _migrate(db):
         """Bring a database made by an older chatapp up to date (PRAGMA user_version counts
-        the migrations done). A new database has the current schema, so it skips them all."""
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
-        if version == 0 and "turn" in columns:
-            version = len(MIGRATIONS)
-        for script in MIGRATIONS[version:]:
-            db.executescript(f"BEGIN; {script} COMMIT;")
-        db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        the migrations done). A new database has the current schema, so it skips them all.
+        Under the write lock: processes starting together on an old file migrate it once."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+            if version == 0 and "turn" in columns:
+                version = len(MIGRATIONS)
+            for script in MIGRATIONS[version:]:
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
