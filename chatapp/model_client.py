@@ -14,6 +14,7 @@ from .errors import ModelError
 from .sse import SSEDecoder
 
 READ_SIZE = 65536  # read1 returns whatever has arrived, up to this: it never waits to fill it
+MAX_IDLE_SESSIONS = 32  # kept-alive upstream connections waiting for the next call
 DRAIN_SECONDS = 0.25  # how long to wait for a body's end after [DONE] (urllib3 resets it per call)
 
 
@@ -67,9 +68,9 @@ class ModelClient:
                 response.content  # an error body is small: read it whole
                 raise self._http_error(response)
         except BaseException:
-            self._idle.put(session)
+            self._give_back(session)
             raise
-        return ReplyStream(response, self, lambda: self._idle.put(session))
+        return ReplyStream(response, self, lambda: self._give_back(session))
 
     def _post(self, session, body, stream=False):
         if not self._api_key:
@@ -112,7 +113,14 @@ class ModelClient:
         try:
             yield session
         finally:
+            self._give_back(session)
+
+    def _give_back(self, session):
+        # After a burst of streams, keep a few warm connections, not one per stream that ran.
+        if self._idle.qsize() < MAX_IDLE_SESSIONS:
             self._idle.put(session)
+        else:
+            session.close()
 
     def _http_error(self, response):
         status = response.status_code

@@ -1,0 +1,144 @@
+"""The server `make run` starts (`python wsgi.py`, gevent), run as its own process against the
+fake upstream: streams reach the client as they are written, stalled streams hold up no page,
+and a client that hangs up midway still leaves its partial reply."""
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from tests.conftest import TEST_API_KEY
+from tests.fake_openai import stream_of
+from tests.sse_client import (TIMEOUT, http_session, names, open_stream, thread_messages,
+                              wait_until)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVING = re.compile(r"chatapp serving on (http://127\.0\.0\.1:\d+)")
+
+
+def served_url(process, log_path, timeout=20):
+    """The URL from the server's first line on stdout, read with a deadline."""
+    lines = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
+                              daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            match = SERVING.search(lines.get(timeout=max(deadline - time.monotonic(), 0.01)))
+        except queue.Empty:
+            break
+        if match:
+            return match.group(1)
+    process.kill()
+    with open(log_path) as log:
+        raise AssertionError(f"wsgi.py did not say where it serves; its log:\n{log.read()}")
+
+
+@pytest.fixture
+def served(tmp_path, fake_openai):
+    """`python wsgi.py`, as `make run` starts it, on a free port; its URL."""
+    env = {**os.environ, "PORT": "0", "HOST": "127.0.0.1",
+           "SQLITE_PATH": str(tmp_path / "chat.sqlite3"), "SECRET_KEY": "test-secret",
+           "OPENAI_API_KEY": TEST_API_KEY, "OPENAI_BASE_URL": fake_openai.url,
+           "OPENAI_TIMEOUT": "10", "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
+           # Set, even if empty, so that a developer's .env cannot change what is tested.
+           "MONGO_URI": "", "SYSTEM_PROMPT": "", "CORS_ORIGINS": ""}
+    log_path = tmp_path / "server.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env,
+                                   stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        yield served_url(process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def http():
+    with http_session() as session:
+        yield session
+
+
+def test_tokens_reach_the_client_as_the_upstream_writes_them(served, http, fake_openai):
+    text = "one two three four five six seven eight"
+    fake_openai.stream_with(stream_of(text, delay=0.1))  # 0.1 s a piece: 0.7 s first to last
+    arrived = []
+    stream = open_stream(http, served, "Count to eight", "slow")
+    with stream.response:
+        for name, data in stream:
+            arrived.append((name, time.monotonic()))
+    token_times = [when for name, when in arrived if name == "token"]
+    assert len(token_times) == 8 and [name for name, _ in arrived][-1] == "done"
+    # Buffered, they would all come together at the end.
+    assert token_times[-1] - token_times[0] > 0.4, token_times
+
+
+def test_forty_stalled_streams_hold_up_neither_page(served, fake_openai):
+    release = threading.Event()
+
+    def stalled(request):  # the upstream says nothing until the test lets it
+        release.wait(15)
+        return 200, stream_of("Finally here")
+
+    fake_openai.respond(stalled)
+    sessions, streams = [http_session() for _ in range(40)], []
+    try:
+        # Each answer starts (its `thread` event) before the upstream has said anything.
+        for n, session in enumerate(sessions):
+            try:
+                streams.append(open_stream(session, served, f"Stalled {n}", timeout=(5, 2)))
+            except requests.Timeout:
+                pytest.fail(f"stream {n + 1} did not start: {n} stalled streams hold the server")
+        events = [iter(stream) for stream in streams]
+        assert all(next(each)[0] == "thread" for each in events)
+        wait_until(lambda: len(fake_openai.requests) == 40, timeout=10,
+                   message="all 40 turns waiting on the upstream")
+
+        with http_session() as pages:
+            for _ in range(3):
+                for path in ("/", "/api/thread"):
+                    started = time.monotonic()
+                    response = pages.get(served + path, timeout=TIMEOUT)
+                    took = time.monotonic() - started
+                    assert response.status_code == 200
+                    assert took < 1.0, f"GET {path} took {took:.2f} s with 40 streams stalled"
+            assert len(pages.get(f"{served}/api/thread", timeout=TIMEOUT).json()) == 40
+
+        release.set()
+        for rest in events:
+            finished = list(rest)
+            assert names(finished)[-1] == "done" and finished[-1][1]["reply"] == "Finally here"
+    finally:
+        release.set()
+        for stream in streams:
+            stream.close()
+        for session in sessions:
+            session.close()
+
+
+def test_a_client_hanging_up_midway_under_make_run_leaves_an_interrupted_reply(
+        served, http, fake_openai):
+    text = " ".join(f"word{n}" for n in range(200))  # 10 s: far longer than the test
+    fake_openai.stream_with(stream_of(text, delay=0.05))
+    read = open_stream(http, served, "Count slowly", "gone").hang_up_after(3)
+
+    def interrupted():
+        messages = thread_messages(http, served, "gone")
+        return messages if messages[-1].get("finishReason") == "interrupted" else None
+
+    messages = wait_until(interrupted, message="the partial reply stored as interrupted")
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    partial = messages[1]["content"]
+    assert partial.startswith(read) and text.startswith(partial) and partial != text
+    wait_until(lambda: fake_openai.hung_up >= 1, message="the server hung up on the upstream")
