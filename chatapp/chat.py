@@ -129,17 +129,11 @@ class ChatService:
                           self.save_reply(turn, reply.text, reply.finish_reason, reply.usage))
 
     def save_reply(self, turn, text, finish_reason, usage=None):
-        """Store the reply (right after its question) and end the claim. Raises ThreadNotFound
-        if the thread was deleted meanwhile, even if a new one has taken its id since."""
-        thread_id = turn.thread.thread_id
-        current = self.store.get_thread(thread_id)
-        if current is None or current.created_at != turn.thread.created_at:
-            raise ThreadNotFound(thread_id)
-        reply = self.store.append_message(turn.thread.thread_id, "assistant", text, self.clock(),
-                                          turn=turn.question.turn, finish_reason=finish_reason,
-                                          usage=usage)
-        self.store.release_turn(turn.thread.thread_id, turn.question.turn)
-        return reply
+        """Store the reply right after its question, which ends the claim. Raises
+        ThreadNotFound if the thread was deleted meanwhile."""
+        return self.store.append_message(turn.thread.thread_id, "assistant", text, self.clock(),
+                                         reply_to=turn.question, finish_reason=finish_reason,
+                                         usage=usage)
 
     def extend_claim(self, turn, claimed_until):
         """Keep a long reply's claim from lapsing while it is still being written; returns

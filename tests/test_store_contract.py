@@ -253,7 +253,7 @@ def test_a_reply_sits_right_after_its_question_whatever_was_asked_meanwhile(stor
     store.append_message("t1", "user", "Second", at(2))
     store.append_message("t1", "user", "Third", at(3))
 
-    reply = store.append_message("t1", "assistant", "Answer to first", at(4), turn=first.turn)
+    reply = store.append_message("t1", "assistant", "Answer to first", at(4), reply_to=first)
 
     assert reply.turn == first.turn
     assert roles_and_contents(store.messages("t1")) == [
@@ -266,8 +266,8 @@ def test_replies_stored_out_of_order_each_follow_their_own_question(store):
     first = store.append_message("t1", "user", "First", at(1))
     second = store.append_message("t1", "user", "Second", at(2))
 
-    store.append_message("t1", "assistant", "Answer to second", at(3), turn=second.turn)
-    store.append_message("t1", "assistant", "Answer to first", at(4), turn=first.turn)
+    store.append_message("t1", "assistant", "Answer to second", at(3), reply_to=second)
+    store.append_message("t1", "assistant", "Answer to first", at(4), reply_to=first)
 
     assert contents(store.messages("t1")) == [
         "First", "Answer to first", "Second", "Answer to second"]
@@ -277,11 +277,11 @@ def test_a_second_reply_to_a_turn_replaces_the_first(store):
     store.create_thread_if_missing("t1", "Hello", T0)
     question = store.append_message("t1", "user", "Question", at(1))
     store.append_message("t1", "user", "Later question", at(2))
-    store.append_message("t1", "assistant", "Half an ans", at(3), turn=question.turn,
+    store.append_message("t1", "assistant", "Half an ans", at(3), reply_to=question,
                          finish_reason="interrupted", usage={"prompt_tokens": 5,
                                                             "completion_tokens": 3})
 
-    store.append_message("t1", "assistant", "A whole answer", at(4), turn=question.turn,
+    store.append_message("t1", "assistant", "A whole answer", at(4), reply_to=question,
                          finish_reason="stop", usage={"prompt_tokens": 5, "completion_tokens": 9})
 
     stored = store.messages("t1")
@@ -296,11 +296,11 @@ def test_replacing_a_reply_leaves_other_turns_and_threads_alone(store):
     thread_with(store, "other", "Q", "A")
     store.create_thread_if_missing("t1", "Hello", T0)
     first = store.append_message("t1", "user", "First", at(1))
-    store.append_message("t1", "assistant", "Answer 1", at(2), turn=first.turn)
+    store.append_message("t1", "assistant", "Answer 1", at(2), reply_to=first)
     second = store.append_message("t1", "user", "Second", at(3))
-    store.append_message("t1", "assistant", "Answer 2", at(4), turn=second.turn)
+    store.append_message("t1", "assistant", "Answer 2", at(4), reply_to=second)
 
-    store.append_message("t1", "assistant", "Answer 2 again", at(5), turn=second.turn)
+    store.append_message("t1", "assistant", "Answer 2 again", at(5), reply_to=second)
 
     assert contents(store.messages("t1")) == ["First", "Answer 1", "Second", "Answer 2 again"]
     assert contents(store.messages("other")) == ["Q", "A"]
@@ -311,7 +311,7 @@ def test_finish_reason_and_usage_round_trip(store):
     question = store.append_message("t1", "user", "Question", at(1))
     usage = {"prompt_tokens": 12, "completion_tokens": 345}
 
-    returned = store.append_message("t1", "assistant", "Answer", at(2), turn=question.turn,
+    returned = store.append_message("t1", "assistant", "Answer", at(2), reply_to=question,
                                     finish_reason="length", usage=usage)
 
     assert (returned.finish_reason, returned.usage) == ("length", usage)
@@ -338,9 +338,9 @@ def test_a_reply_without_usage_has_none(store):
 def test_recent_messages_through_a_turn_is_the_prompt_for_that_question(store):
     store.create_thread_if_missing("t1", "Hello", T0)
     first = store.append_message("t1", "user", "First", at(1))
-    store.append_message("t1", "assistant", "Answer 1", at(2), turn=first.turn)
+    store.append_message("t1", "assistant", "Answer 1", at(2), reply_to=first)
     second = store.append_message("t1", "user", "Second", at(3))
-    store.append_message("t1", "assistant", "Cut sh", at(4), turn=second.turn,
+    store.append_message("t1", "assistant", "Cut sh", at(4), reply_to=second,
                          finish_reason="interrupted")
     third = store.append_message("t1", "user", "Third", at(5))
 
@@ -399,7 +399,7 @@ def test_last_turn_is_the_newest_question_even_if_an_older_one_was_answered_afte
     store.create_thread_if_missing("t1", "Hello", T0)
     first = store.append_message("t1", "user", "First", at(1))
     store.append_message("t1", "user", "Second", at(2))
-    store.append_message("t1", "assistant", "Answer 1", at(3), turn=first.turn)
+    store.append_message("t1", "assistant", "Answer 1", at(3), reply_to=first)
 
     question, reply = store.last_turn("t1")
 
@@ -450,7 +450,7 @@ def test_claims_are_per_question_and_per_thread(store):
     store.create_thread_if_missing("t2", "Other", T0)
     first = store.append_message("t1", "user", "First", at(0), claim_until=at(60))
     second = store.append_message("t1", "user", "Second", at(1))
-    reply = store.append_message("t1", "assistant", "Answer 2", at(2), turn=second.turn)
+    reply = store.append_message("t1", "assistant", "Answer 2", at(2), reply_to=second)
 
     assert store.claim_turn("t1", second.turn, at(3), at(63)) is True  # another question
     assert store.claim_turn("t2", first.turn, at(3), at(63)) is False  # not t2's question
@@ -460,14 +460,29 @@ def test_claims_are_per_question_and_per_thread(store):
     assert reply.turn == second.turn
 
 
-def test_storing_a_reply_keeps_the_question_and_its_claim(store):
+def test_storing_a_reply_keeps_the_question_and_ends_its_claim(store):
     store.create_thread_if_missing("t1", "Hello", T0)
     question = store.append_message("t1", "user", "Q", at(0), claim_until=at(60))
 
-    store.append_message("t1", "assistant", "A", at(1), turn=question.turn)
+    store.append_message("t1", "assistant", "A", at(1), reply_to=question)
 
     assert contents(store.messages("t1")) == ["Q", "A"]
-    assert store.claim_turn("t1", question.turn, at(2), at(62)) is False  # released separately
+    assert store.messages("t1")[0].claimed_until is None
+    assert store.claim_turn("t1", question.turn, at(2), at(62)) is True  # answered: free again
+
+
+def test_a_reply_to_a_question_no_longer_there_is_refused(store):
+    store.create_thread_if_missing("t1", "Hello", T0)
+    question = store.append_message("t1", "user", "Q", at(0))
+    store.delete_thread("t1")
+    # A new thread under the same id, whose first question may get the same number.
+    store.create_thread_if_missing("t1", "Hello again", at(5))
+    newer = store.append_message("t1", "user", "New Q", at(6))
+    store.append_message("t1", "assistant", "New A", at(7), reply_to=newer)
+
+    with pytest.raises(ThreadNotFound):
+        store.append_message("t1", "assistant", "Stale A", at(8), reply_to=question)
+    assert contents(store.messages("t1")) == ["New Q", "New A"]
 
 
 def test_a_questions_claim_is_handed_back_with_it(store):
@@ -778,10 +793,10 @@ def test_mongo_threads_from_before_turns_take_new_turns(old_mongo_db):
     store = MongoThreadStore(old_mongo_db)
 
     asked, _ = store.last_turn("asked")
-    store.append_message("asked", "assistant", "Late answer", at(10), turn=asked.turn)
+    store.append_message("asked", "assistant", "Late answer", at(10), reply_to=asked)
     question = store.append_message("race", "user", "Q3", at(11))
     store.append_message("race", "user", "Q4", at(12))
-    store.append_message("race", "assistant", "A to Q3", at(13), turn=question.turn)
+    store.append_message("race", "assistant", "A to Q3", at(13), reply_to=question)
 
     assert contents(store.messages("asked")) == ["Q1", "A1", "Unanswered", "Late answer"]
     assert contents(store.messages("race")) == [
@@ -813,11 +828,11 @@ def test_mongo_two_replies_to_one_turn_racing_leave_exactly_one(mongo_db):
         result = insert_one(document)
         if not racing:  # the first reply is in; the second is stored whole before it goes on
             racing.append(document)
-            store.append_message("t", "assistant", "Second", at(3), turn=question.turn)
+            store.append_message("t", "assistant", "Second", at(3), reply_to=question)
         return result
 
     store.messages_.insert_one = insert_then_let_the_other_reply_in
-    store.append_message("t", "assistant", "First", at(2), turn=question.turn)
+    store.append_message("t", "assistant", "First", at(2), reply_to=question)
     store.messages_.insert_one = insert_one
 
     # Either may win (the one that took the later sequence number, here "Second"); never none.
@@ -1003,18 +1018,18 @@ def test_sqlite_database_from_before_turns_takes_new_turns(sqlite_path):
 
     asked, _ = store.last_turn("asked")
     assert store.claim_turn("asked", asked.turn, at(20), at(80)) is True
-    store.append_message("asked", "assistant", "Late answer", at(21), turn=asked.turn,
+    store.append_message("asked", "assistant", "Late answer", at(21), reply_to=asked,
                          finish_reason="stop", usage={"prompt_tokens": 1, "completion_tokens": 2})
     question = store.append_message("race", "user", "Q3", at(22), claim_until=at(82))
     store.append_message("race", "user", "Q4", at(23))
-    store.append_message("race", "assistant", "A to Q3", at(24), turn=question.turn)
+    store.append_message("race", "assistant", "A to Q3", at(24), reply_to=question)
 
     assert contents(store.messages("asked")) == ["Q1", "A1", "Unanswered", "Late answer"]
     assert contents(store.messages("race")) == [
         "Q1", "Q2", "A to Q1", "A to Q2", "Q3", "A to Q3", "Q4"]
     assert contents(store.recent_messages("race", 1000, through_turn=question.turn)) == [
         "Q1", "Q2", "A to Q1", "A to Q2", "Q3"]
-    assert store.claim_turn("race", question.turn, at(25), at(85)) is False
+    assert store.claim_turn("race", question.turn, at(25), at(85)) is True  # answered: freed
     store.delete_thread("plain")
     assert store.messages("plain") == []
 

@@ -74,15 +74,16 @@ class ThreadStore(ABC):
         """Atomically create the thread unless it exists; return the stored Thread."""
 
     @abstractmethod
-    def append_message(self, thread_id, role, content, now, *, turn=None, finish_reason=None,
+    def append_message(self, thread_id, role, content, now, *, reply_to=None, finish_reason=None,
                        usage=None, claim_until=None):
         """Store a Message and set the thread's updatedAt to `now`; return it (with its `turn`).
 
         A user message is a new question at the end of the thread; `claim_until` claims it for
-        answering at once (see claim_turn). An assistant message is the reply to question
-        `turn` (default: the newest question) and sits right after it, replacing any earlier
-        reply to it, in one atomic step. Raises ThreadNotFound if the thread does not exist
-        (e.g. was just deleted)."""
+        answering at once (see claim_turn). An assistant message is the reply to the question
+        `reply_to` (a Message this store gave back; default: the newest question) and sits
+        right after it, replacing any earlier reply to it and ending its claim, in one atomic
+        step. Raises ThreadNotFound if the thread does not exist (e.g. was just deleted), or
+        if `reply_to` is no longer in it (even if a new thread has taken the id since)."""
 
     @abstractmethod
     def messages(self, thread_id):

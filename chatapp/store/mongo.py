@@ -107,10 +107,20 @@ class MongoThreadStore(ThreadStore):
                 doc = self.threads.find_one({"threadId": thread_id}, THREAD_FIELDS)
         return _thread(doc)
 
-    def append_message(self, thread_id, role, content, now, *, turn=None, finish_reason=None,
+    def append_message(self, thread_id, role, content, now, *, reply_to=None, finish_reason=None,
                        usage=None, claim_until=None):
         stamp = from_iso(now)  # stored as a BSON date
+        turn = None
         with self._guard():
+            if reply_to is not None:
+                # Still there, and not a new question under a number reused by a new thread
+                # (seq starts again at 1): matched by its time too. Answering ends its claim.
+                turn = reply_to.turn
+                if not self.messages_.update_one(
+                        {"threadId": thread_id, "turn": turn, "role": "user",
+                         "timestamp": from_iso(reply_to.timestamp)},
+                        {"$unset": {"claimedUntil": ""}}).matched_count:
+                    raise ThreadNotFound(thread_id)
             # One atomic step bumps updatedAt and hands out the message's sequence number.
             doc = self.threads.find_one_and_update(
                 {"threadId": thread_id},

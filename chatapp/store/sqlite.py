@@ -121,15 +121,13 @@ class SQLiteThreadStore(ThreadStore):
             )
             return _select_thread(db, thread_id)
 
-    def append_message(self, thread_id, role, content, now, *, turn=None, finish_reason=None,
+    def append_message(self, thread_id, role, content, now, *, reply_to=None, finish_reason=None,
                        usage=None, claim_until=None):
-        usage = usage or {}
+        usage, turn = usage or {}, None
         with self._connection() as db:
             _bump(db, thread_id, now)
             if role == "assistant":
-                if turn is None:
-                    turn = db.execute("SELECT max(turn) FROM messages WHERE thread_id = ?"
-                                      " AND role = 'user'", (thread_id,)).fetchone()[0]
+                turn = self._question_answered(db, thread_id, reply_to)
                 db.execute("DELETE FROM messages WHERE thread_id = ? AND turn = ?"
                            " AND role = 'assistant'", (thread_id, turn))
             row_id = db.execute(
@@ -138,10 +136,23 @@ class SQLiteThreadStore(ThreadStore):
                 (thread_id, role, content, now, turn, finish_reason, usage.get("prompt_tokens"),
                  usage.get("completion_tokens"), claim_until),
             ).lastrowid
-            if turn is None:  # a question: its own id is its turn
+            if turn is None:  # a question (or a reply with none to answer): its own id is its turn
                 turn = row_id
                 db.execute("UPDATE messages SET turn = id WHERE id = ?", (row_id,))
         return Message(role, content, now, finish_reason, usage or None, turn, claim_until)
+
+    @staticmethod
+    def _question_answered(db, thread_id, question):
+        """The turn of the question a reply answers, its claim ended. Matched by its time too:
+        a row id can come back after a delete, under a new question in a new thread."""
+        if question is None:
+            return db.execute("SELECT max(turn) FROM messages WHERE thread_id = ?"
+                              " AND role = 'user'", (thread_id,)).fetchone()[0]
+        if not db.execute("UPDATE messages SET claimed_until = NULL WHERE id = ? AND thread_id = ?"
+                          " AND role = 'user' AND created_at = ?",
+                          (question.turn, thread_id, question.timestamp)).rowcount:
+            raise ThreadNotFound(thread_id)
+        return question.turn
 
     def messages(self, thread_id):
         with self._connection() as db:
