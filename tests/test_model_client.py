@@ -124,13 +124,11 @@ def test_no_api_key_is_not_configured_and_sends_nothing(make_client, fake_openai
     assert_readable_and_keyless(error, client, debug_logs)
 
 
-@pytest.mark.parametrize("status, kind", [
-    (401, "auth"),
-    (403, "auth"),
-    (429, "rate_limited"),
-    (500, "upstream"),
-    (503, "upstream"),
-])
+HTTP_ERROR_KINDS = [(401, "auth"), (403, "auth"), (429, "rate_limited"), (500, "upstream"),
+                    (503, "upstream")]
+
+
+@pytest.mark.parametrize("status, kind", HTTP_ERROR_KINDS)
 def test_http_errors_map_to_kinds(client, fake_openai, debug_logs, status, kind):
     # Real services echo (part of) a rejected key back; it must not reach the user.
     fake_openai.fail_with(status, {"error": {"message": f"Incorrect API key provided: {API_KEY}"}})
@@ -486,13 +484,7 @@ def test_a_stream_of_unreadable_json_is_bad_response(client, fake_openai, debug_
     assert_readable_and_keyless(error, client, debug_logs)
 
 
-@pytest.mark.parametrize("status, kind", [
-    (401, "auth"),
-    (403, "auth"),
-    (429, "rate_limited"),
-    (500, "upstream"),
-    (503, "upstream"),
-])
+@pytest.mark.parametrize("status, kind", HTTP_ERROR_KINDS)
 def test_stream_http_errors_map_to_the_same_kinds_as_complete(
         client, fake_openai, debug_logs, status, kind):
     fake_openai.fail_with(status, {"error": {"message": f"Incorrect API key provided: {API_KEY}"}})

@@ -794,15 +794,21 @@ def test_mongo_threads_from_before_turns_take_new_turns(old_mongo_db):
 
     asked, _ = store.last_turn("asked")
     store.append_message("asked", "assistant", "Late answer", at(10), reply_to=asked)
-    question = store.append_message("race", "user", "Q3", at(11))
-    store.append_message("race", "user", "Q4", at(12))
-    store.append_message("race", "assistant", "A to Q3", at(13), reply_to=question)
+    assert_old_threads_take_new_turns(store, at(11))
+
+
+def assert_old_threads_take_new_turns(store, start, claim_until=None):
+    """After "asked" got its late answer: "race" (old messages) takes new questions in order."""
+    question = store.append_message("race", "user", "Q3", start, claim_until=claim_until)
+    store.append_message("race", "user", "Q4", start)
+    store.append_message("race", "assistant", "A to Q3", start, reply_to=question)
 
     assert contents(store.messages("asked")) == ["Q1", "A1", "Unanswered", "Late answer"]
     assert contents(store.messages("race")) == [
         "Q1", "Q2", "A to Q1", "A to Q2", "Q3", "A to Q3", "Q4"]
     assert contents(store.recent_messages("race", 1000, through_turn=question.turn)) == [
         "Q1", "Q2", "A to Q1", "A to Q2", "Q3"]
+    return question
 
 
 def test_mongo_giving_turns_twice_changes_nothing(old_mongo_db):
@@ -1020,15 +1026,7 @@ def test_sqlite_database_from_before_turns_takes_new_turns(sqlite_path):
     assert store.claim_turn("asked", asked.turn, at(20), at(80)) is True
     store.append_message("asked", "assistant", "Late answer", at(21), reply_to=asked,
                          finish_reason="stop", usage={"prompt_tokens": 1, "completion_tokens": 2})
-    question = store.append_message("race", "user", "Q3", at(22), claim_until=at(82))
-    store.append_message("race", "user", "Q4", at(23))
-    store.append_message("race", "assistant", "A to Q3", at(24), reply_to=question)
-
-    assert contents(store.messages("asked")) == ["Q1", "A1", "Unanswered", "Late answer"]
-    assert contents(store.messages("race")) == [
-        "Q1", "Q2", "A to Q1", "A to Q2", "Q3", "A to Q3", "Q4"]
-    assert contents(store.recent_messages("race", 1000, through_turn=question.turn)) == [
-        "Q1", "Q2", "A to Q1", "A to Q2", "Q3"]
+    question = assert_old_threads_take_new_turns(store, at(22), claim_until=at(82))
     assert store.claim_turn("race", question.turn, at(25), at(85)) is True  # answered: freed
     store.delete_thread("plain")
     assert store.messages("plain") == []
