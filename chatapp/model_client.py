@@ -4,7 +4,6 @@ import json
 import os
 import queue
 from contextlib import contextmanager
-
 from dataclasses import dataclass
 
 import requests

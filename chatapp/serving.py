@@ -8,12 +8,15 @@ process holds hundreds of open streams, and a stalled model holds up only its ow
 `requests` and the stores need no change. SQLite calls do not yield, but they take well under a
 millisecond here; a database locked by another process blocks this one for up to its busy
 timeout. Several processes: gunicorn with `-k gevent` serves the same app."""
+import signal
 import socket
 
+import gevent
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 MAX_CONNECTIONS = 1000  # open connections served at once; more wait to be accepted
+SHUTDOWN_GRACE_SECONDS = 5.0  # on SIGTERM or Ctrl-C, how long replies being written may go on
 
 
 class _Handler(WSGIHandler):
@@ -36,4 +39,8 @@ def serve(app, host, port):
     server.start()
     print(f"chatapp serving on http://{host}:{server.server_port} (gevent, up to "
           f"{MAX_CONNECTIONS} connections)", flush=True)
-    server.serve_forever()
+    # On SIGTERM or Ctrl-C: take no new connections, give the replies being written a few seconds
+    # to end, then end the rest, each keeping what it has (as "interrupted").
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, server.close)
+    server.serve_forever(stop_timeout=SHUTDOWN_GRACE_SECONDS)

@@ -30,15 +30,21 @@ def reply_events(service, turn):
         reply.end_early(FAILED, error)
         yield "error", {"error": {"code": error.code, "message": error.message},
                         "threadId": thread_id}
-    except GeneratorExit:  # the client went away, or pressed Stop
-        reply.end_early(INTERRUPTED)
-        raise
     except Exception:
         log.exception("Streaming a reply in thread %s failed", thread_id)
         reply.end_early(FAILED)
         yield "error", {"error": {"code": "internal_error",
                                   "message": "Something went wrong on the server."},
                         "threadId": thread_id}
+    except GeneratorExit:  # the client went away, or pressed Stop
+        reply.end_early(INTERRUPTED)
+        raise
+    except BaseException:  # the server is stopping, and ends what is still being written
+        reply.end_early(INTERRUPTED)
+        yield "error", {"error": {"code": "server_stopping", "message":
+                                  "The server is restarting, so this reply was cut short."},
+                        "threadId": thread_id}
+        raise
     finally:
         reply.close()
 
@@ -63,7 +69,9 @@ class _Reply:
                 claimed_until = self.service.extend_claim(self.turn, claimed_until)
                 renew_at = self._renewal_time()
         if not self.parts:
-            raise ModelError("bad_response", "The model service sent an empty answer.")
+            reason = self.stream.finish_reason
+            raise ModelError("bad_response", "The model service sent an empty answer"
+                             + (f" (it stopped with “{reason}”)." if reason else "."))
 
     def save(self, finish_reason):
         self.done = True

@@ -166,12 +166,13 @@ window.ChatStream = (() => {
           stamp(reply, data.timestamp);
           page.decorate(reply);
         } else if (event === "error") {
-          if (body.textContent) cutShort(page, reply, "The model broke off: this reply is incomplete.", "Ask again for a whole reply.");
+          if (body.textContent) cutShort(page, reply, data.error.message, "Ask again for a whole reply.");
           else { reply.remove(); page.latest.before(notice(data.error.message), retryOffer(page, "This message has no reply yet.")); }
         }
       }
       if (!ended) throw new Error("The stream ended early.");
     } catch (error) {
+      if (ended) return {};  // what follows the last event does not matter
       if (body.textContent) cutShort(page, reply, error.name === "AbortError" ? "Stopped: this reply was cut short." : "The connection broke: this reply may be incomplete.", "Ask again for a whole reply.");
       else { reply.remove(); page.latest.before(retryOffer(page, "This message has no reply yet.")); }
     }

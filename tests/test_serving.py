@@ -4,6 +4,7 @@ and a client that hangs up midway still leaves its partial reply."""
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -12,6 +13,8 @@ import time
 import pytest
 import requests
 
+from chatapp.serving import SHUTDOWN_GRACE_SECONDS
+from chatapp.store import SQLiteThreadStore
 from tests.conftest import TEST_API_KEY
 from tests.fake_openai import stream_of
 from tests.sse_client import (TIMEOUT, http_session, names, open_stream, thread_messages,
@@ -41,8 +44,8 @@ def served_url(process, log_path, timeout=20):
 
 
 @pytest.fixture
-def served(tmp_path, fake_openai):
-    """`python wsgi.py`, as `make run` starts it, on a free port; its URL."""
+def server_process(tmp_path, fake_openai):
+    """`python wsgi.py`, as `make run` starts it, on a free port: (the process, its URL)."""
     env = {**os.environ, "PORT": "0", "HOST": "127.0.0.1",
            "SQLITE_PATH": str(tmp_path / "chat.sqlite3"), "SECRET_KEY": "test-secret",
            "OPENAI_API_KEY": TEST_API_KEY, "OPENAI_BASE_URL": fake_openai.url,
@@ -54,7 +57,7 @@ def served(tmp_path, fake_openai):
         process = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env,
                                    stdout=subprocess.PIPE, stderr=log, text=True)
     try:
-        yield served_url(process, log_path)
+        yield process, served_url(process, log_path)
     finally:
         process.terminate()
         try:
@@ -62,6 +65,12 @@ def served(tmp_path, fake_openai):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def served(server_process):
+    """The URL of `python wsgi.py` serving."""
+    return server_process[1]
 
 
 @pytest.fixture
@@ -142,3 +151,33 @@ def test_a_client_hanging_up_midway_under_make_run_leaves_an_interrupted_reply(
     partial = messages[1]["content"]
     assert partial.startswith(read) and text.startswith(partial) and partial != text
     wait_until(lambda: fake_openai.hung_up >= 1, message="the server hung up on the upstream")
+
+
+def test_a_stopping_server_ends_its_streams_keeping_what_they_wrote(server_process, tmp_path,
+                                                                    http, fake_openai):
+    process, url = server_process
+    text = " ".join(f"word{n}" for n in range(100))  # 25 s: longer than the grace period
+    fake_openai.stream_with(stream_of(text, delay=0.25))
+    stream = open_stream(http, url, "Count slowly", "stopping")
+    events, read = iter(stream), []  # held, not left by a break: that would hang up
+    while len(read) < 3:
+        name, data = next(events)
+        read += [data["delta"]] if name == "token" else []
+
+    process.send_signal(signal.SIGTERM)  # as a service manager stops it
+    started = time.monotonic()
+    process.wait(timeout=SHUTDOWN_GRACE_SECONDS + 5)
+    # The stream went on through the grace period, then was ended, not left hanging.
+    assert SHUTDOWN_GRACE_SECONDS - 1 < time.monotonic() - started < SHUTDOWN_GRACE_SECONDS + 5
+    after = []
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):  # then the body is cut
+        after.extend(events)
+    assert len(names(after)) > 10 and set(names(after)[:-1]) == {"token"}  # more came meanwhile
+    assert after[-1] == ("error", {"error": {"code": "server_stopping", "message": (
+        "The server is restarting, so this reply was cut short.")}, "threadId": "stopping"})
+
+    messages = SQLiteThreadStore(str(tmp_path / "chat.sqlite3")).messages("stopping")
+    assert [(m.role, m.finish_reason) for m in messages] == [
+        ("user", None), ("assistant", "interrupted")]
+    partial = messages[1].content
+    assert partial.startswith("".join(read)) and text.startswith(partial) and partial != text
