@@ -2,6 +2,7 @@
 `make run` uses (waitress), for the browser tests, the Postman run and the benchmark."""
 import threading
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 
@@ -20,8 +21,12 @@ class LiveServer:
         return self
 
     def stop(self):
-        self._server.close()
+        # Close from the server's own loop thread: closing its sockets from this one can pull
+        # them from under the select() it is waiting in ("Bad file descriptor").
+        server = self._server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         self._thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
 
     def __enter__(self):
         return self.start()
