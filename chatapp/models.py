@@ -43,6 +43,8 @@ class Thread:
     title: str
     created_at: str  # times as described above
     updated_at: str
+    model: str | None = None  # the model this conversation asks; None: the configured default
+    title_set: bool = False  # named by the person: a generated title never replaces it
 
     def to_json(self):
         return {"threadId": self.thread_id, "title": self.title,

@@ -19,6 +19,7 @@ import pytest
 from chatapp.errors import InvalidInput, StoreUnavailable, ThreadNotFound
 from chatapp.models import to_iso, utc_now
 from chatapp.store import MongoThreadStore, SQLiteThreadStore
+from chatapp.store.sqlite import MIGRATIONS
 
 START = datetime(2024, 3, 1, 12, 0, 0, 123000, tzinfo=timezone.utc)
 T0 = to_iso(START)  # "2024-03-01T12:00:00.123Z": stores take and give times as this text
@@ -1037,14 +1038,14 @@ def test_sqlite_opening_a_migrated_database_again_changes_nothing(sqlite_path):
     SQLiteThreadStore(sqlite_path).prepare()
     with raw_connection(sqlite_path) as db:
         before = db.execute("SELECT * FROM messages ORDER BY id").fetchall()
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
     store = SQLiteThreadStore(sqlite_path)
     store.prepare()
 
     with raw_connection(sqlite_path) as db:
         assert db.execute("SELECT * FROM messages ORDER BY id").fetchall() == before
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         indexes = {row[1] for row in db.execute("PRAGMA index_list(messages)")}
     assert "messages_by_thread" not in indexes and "messages_in_order" in indexes
     assert roles_and_contents(store.messages("race")) == OLD_RACE
@@ -1054,7 +1055,7 @@ def test_sqlite_a_new_database_starts_at_the_current_version(sqlite_path):
     SQLiteThreadStore(sqlite_path).prepare()
 
     with raw_connection(sqlite_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         columns = [row[1] for row in db.execute("PRAGMA table_info(messages)")]
     assert columns == ["id", "thread_id", "role", "content", "created_at", "turn",
                        "finish_reason", "prompt_tokens", "completion_tokens", "claimed_until"]
@@ -1066,11 +1067,12 @@ def test_sqlite_migrated_database_has_the_same_columns_as_a_new_one(sqlite_path,
     fresh = str(tmp_path / "fresh.sqlite3")
     SQLiteThreadStore(fresh).prepare()
 
-    def columns(path):
+    def columns(path, table):
         with raw_connection(path) as db:
-            return [row[1:3] for row in db.execute("PRAGMA table_info(messages)")]
+            return [row[1:3] for row in db.execute(f"PRAGMA table_info({table})")]
 
-    assert columns(sqlite_path) == columns(fresh)
+    for table in ("threads", "messages"):
+        assert columns(sqlite_path, table) == columns(fresh, table)
 
 
 def test_sqlite_two_processes_opening_an_old_database_at_once_both_work(sqlite_path):
@@ -1100,4 +1102,42 @@ def test_sqlite_two_processes_opening_an_old_database_at_once_both_work(sqlite_p
 
     assert results == [OLD_RACE, OLD_RACE]
     with raw_connection(sqlite_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+# --- titles and models ----------------------------------------------------------------------------
+
+def test_renaming_sets_the_title_marks_it_the_persons_and_keeps_the_thread_in_place(store):
+    thread_with(store, "older", "q", start=0)
+    thread_with(store, "newer", "q", start=10)
+
+    renamed = store.rename_thread("older", "My own title")
+
+    assert (renamed.title, renamed.title_set) == ("My own title", True)
+    assert renamed.updated_at == store.get_thread("older").updated_at == at(1)
+    assert [t.thread_id for t in store.list_threads(10).threads] == ["newer", "older"]
+    assert store.rename_thread("missing", "x") is None
+
+
+def test_a_generated_title_never_replaces_the_persons(store):
+    thread_with(store, "t1", "q")
+    assert store.set_generated_title("t1", "Made by the model") is True
+    assert (store.get_thread("t1").title, store.get_thread("t1").title_set) == (
+        "Made by the model", False)
+
+    store.rename_thread("t1", "Mine")
+    assert store.set_generated_title("t1", "Made again") is False
+    assert store.get_thread("t1").title == "Mine"
+    assert store.set_generated_title("missing", "x") is False
+
+
+def test_a_thread_keeps_its_model(store):
+    store.create_thread_if_missing("t1", "Title", T0, model="model-a")
+    store.create_thread_if_missing("t2", "Title", T0)
+    assert store.get_thread("t1").model == "model-a"
+    assert store.get_thread("t2").model is None
+
+    store.set_thread_model("t2", "model-b")
+    assert store.get_thread("t2").model == "model-b"
+    # Creating again changes nothing, the model included.
+    assert store.create_thread_if_missing("t1", "Other", at(5), model="model-c").model == "model-a"

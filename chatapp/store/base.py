@@ -70,8 +70,21 @@ class ThreadStore(ABC):
         """A ThreadPage, newest update first (ties by threadId), never loading messages."""
 
     @abstractmethod
-    def create_thread_if_missing(self, thread_id, title, now):
+    def create_thread_if_missing(self, thread_id, title, now, model=None):
         """Atomically create the thread unless it exists; return the stored Thread."""
+
+    @abstractmethod
+    def rename_thread(self, thread_id, title):
+        """Give the thread the person's title (a generated one never replaces it); the Thread,
+        or None if there is no such thread. Its place in the list does not change."""
+
+    @abstractmethod
+    def set_generated_title(self, thread_id, title):
+        """Set a title made by the model, unless the person named the thread; True if set."""
+
+    @abstractmethod
+    def set_thread_model(self, thread_id, model):
+        """The model the conversation asks from now on (None: the default)."""
 
     @abstractmethod
     def append_message(self, thread_id, role, content, now, *, reply_to=None, finish_reason=None,

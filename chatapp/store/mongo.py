@@ -15,7 +15,8 @@ from .base import (ThreadPage, ThreadStore, decode_cursor, encode_cursor, questi
 
 log = logging.getLogger(__name__)
 SIDEBAR_ORDER = [("updatedAt", DESCENDING), ("threadId", DESCENDING)]
-THREAD_FIELDS = {"_id": 0, "threadId": 1, "title": 1, "createdAt": 1, "updatedAt": 1}
+LISTED_FIELDS = {"_id": 0, "threadId": 1, "title": 1, "createdAt": 1, "updatedAt": 1}
+THREAD_FIELDS = {**LISTED_FIELDS, "model": 1, "titleSet": 1}
 MESSAGE_FIELDS = {"_id": 0, "role": 1, "content": 1, "timestamp": 1, "finishReason": 1,
                   "usage": 1, "turn": 1, "claimedUntil": 1}
 IN_ORDER = [("turn", ASCENDING), ("seq", ASCENDING)]
@@ -28,7 +29,8 @@ def _time(moment):
 
 
 def _thread(doc):
-    return Thread(doc["threadId"], doc["title"], _time(doc["createdAt"]), _time(doc["updatedAt"]))
+    return Thread(doc["threadId"], doc["title"], _time(doc["createdAt"]), _time(doc["updatedAt"]),
+                  doc.get("model"), bool(doc.get("titleSet")))
 
 
 def _message(doc):
@@ -88,15 +90,15 @@ class MongoThreadStore(ThreadStore):
                 {"updatedAt": updated_at, "threadId": {"$lt": thread_id}},
             ]}
         with self._guard():
-            docs = list(self.threads.find(query, THREAD_FIELDS).sort(SIDEBAR_ORDER).limit(limit + 1))
+            docs = list(self.threads.find(query, LISTED_FIELDS).sort(SIDEBAR_ORDER).limit(limit + 1))
         threads = [_thread(doc) for doc in docs[:limit]]
         more = len(docs) > limit
         return ThreadPage(threads, encode_cursor(threads[-1]) if more else None)
 
-    def create_thread_if_missing(self, thread_id, title, now):
+    def create_thread_if_missing(self, thread_id, title, now, model=None):
         stamp = from_iso(now)  # stored as a BSON date
         insert = {"threadId": thread_id, "title": title, "createdAt": stamp, "updatedAt": stamp,
-                  "messageCount": 0}
+                  "messageCount": 0, "model": model}
         with self._guard():
             try:
                 doc = self.threads.find_one_and_update(
@@ -106,6 +108,22 @@ class MongoThreadStore(ThreadStore):
             except DuplicateKeyError:  # a racing first message created it a moment ago
                 doc = self.threads.find_one({"threadId": thread_id}, THREAD_FIELDS)
         return _thread(doc)
+
+    def rename_thread(self, thread_id, title):
+        with self._guard():
+            doc = self.threads.find_one_and_update(
+                {"threadId": thread_id}, {"$set": {"title": title, "titleSet": True}},
+                THREAD_FIELDS, return_document=ReturnDocument.AFTER)
+        return _thread(doc) if doc else None
+
+    def set_generated_title(self, thread_id, title):
+        with self._guard():
+            return self.threads.update_one({"threadId": thread_id, "titleSet": {"$ne": True}},
+                                           {"$set": {"title": title}}).matched_count == 1
+
+    def set_thread_model(self, thread_id, model):
+        with self._guard():
+            self.threads.update_one({"threadId": thread_id}, {"$set": {"model": model}})
 
     def append_message(self, thread_id, role, content, now, *, reply_to=None, finish_reason=None,
                        usage=None, claim_until=None):

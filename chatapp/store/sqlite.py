@@ -16,7 +16,9 @@ CREATE TABLE IF NOT EXISTS threads (
     thread_id  TEXT PRIMARY KEY,
     title      TEXT NOT NULL,
     created_at TEXT NOT NULL,  -- ISO 8601 UTC, fixed width, so text order is time order
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    model      TEXT,  -- NULL: the configured default
+    title_set  INTEGER NOT NULL DEFAULT 0  -- 1: named by the person
 );
 CREATE INDEX IF NOT EXISTS threads_by_update ON threads (updated_at DESC, thread_id DESC);
 CREATE TABLE IF NOT EXISTS messages (
@@ -46,11 +48,16 @@ UPDATE messages SET finish_reason = 'stop', turn = coalesce((
         SELECT max(p.id) FROM messages AS p WHERE p.thread_id = messages.thread_id
         AND p.id < messages.id) AND q.role = 'user'), id) WHERE role = 'assistant';
 DROP INDEX IF EXISTS messages_by_thread;
+""", """
+ALTER TABLE threads ADD COLUMN model TEXT;
+ALTER TABLE threads ADD COLUMN title_set INTEGER NOT NULL DEFAULT 0;
 """]
 INDEXES = "CREATE INDEX IF NOT EXISTS messages_in_order ON messages (thread_id, turn, id);"
 
 log = logging.getLogger(__name__)
-THREAD_COLUMNS = "thread_id, title, created_at, updated_at"  # in Thread's field order
+# In Thread's field order. The sidebar reads only the first four: what a row shows.
+LISTED_COLUMNS = "thread_id, title, created_at, updated_at"
+THREAD_COLUMNS = f"{LISTED_COLUMNS}, model, title_set"
 MESSAGE_COLUMNS = ("role, content, created_at, finish_reason, prompt_tokens, completion_tokens, turn,"
                    " claimed_until")
 IN_ORDER = "ORDER BY turn, id"
@@ -58,6 +65,8 @@ NEWEST_FIRST = "ORDER BY turn DESC, id DESC"
 
 
 def _thread(row):
+    if len(row) > 4:
+        return Thread(*row[:5], bool(row[5]))
     return Thread(*row)
 
 
@@ -100,7 +109,7 @@ class SQLiteThreadStore(ThreadStore):
             return _select_thread(db, thread_id)
 
     def list_threads(self, limit, cursor=None):
-        sql, args = f"SELECT {THREAD_COLUMNS} FROM threads", []
+        sql, args = f"SELECT {LISTED_COLUMNS} FROM threads", []
         if cursor:
             updated_at, thread_id = decode_cursor(cursor)
             sql += " WHERE (updated_at, thread_id) < (?, ?)"
@@ -112,14 +121,29 @@ class SQLiteThreadStore(ThreadStore):
         more = len(rows) > limit
         return ThreadPage(threads, encode_cursor(threads[-1]) if more else None)
 
-    def create_thread_if_missing(self, thread_id, title, now):
+    def create_thread_if_missing(self, thread_id, title, now, model=None):
         with self._connection() as db:
             db.execute(
-                "INSERT INTO threads (thread_id, title, created_at, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (thread_id) DO NOTHING",
-                (thread_id, title, now, now),
+                "INSERT INTO threads (thread_id, title, created_at, updated_at, model)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
+                (thread_id, title, now, now, model),
             )
             return _select_thread(db, thread_id)
+
+    def rename_thread(self, thread_id, title):
+        with self._connection() as db:
+            db.execute("UPDATE threads SET title = ?, title_set = 1 WHERE thread_id = ?",
+                       (title, thread_id))
+            return _select_thread(db, thread_id)
+
+    def set_generated_title(self, thread_id, title):
+        with self._connection() as db:
+            return db.execute("UPDATE threads SET title = ? WHERE thread_id = ? AND title_set = 0",
+                              (title, thread_id)).rowcount == 1
+
+    def set_thread_model(self, thread_id, model):
+        with self._connection() as db:
+            db.execute("UPDATE threads SET model = ? WHERE thread_id = ?", (model, thread_id))
 
     def append_message(self, thread_id, role, content, now, *, reply_to=None, finish_reason=None,
                        usage=None, claim_until=None):
