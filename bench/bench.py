@@ -27,7 +27,9 @@ sys.path.insert(0, ROOT)
 
 from measure import APP_ENV, MachineLoad, Table  # noqa: E402
 from seed import Seeder  # noqa: E402
+import search  # noqa: E402
 import streams  # noqa: E402
+import transfer  # noqa: E402
 import turns  # noqa: E402
 
 WATCHDOG_SECONDS = 300   # the whole run takes about a minute; this only stops a hang
@@ -111,6 +113,8 @@ def run():
                    f"{upstream.ask('counts')['connections'] - before} "
                    f"for {streams.FIRST_TOKEN_TURNS} sequential streams")
         streams.many_streams(info, table, apps.pid, upstream, load)
+        transfer.figures(tmp, table)  # in this process: what `flask export` / `import` run
+        search.figures(info, table)
 
         others, ours = load.report()
         table.info("CPU used by other processes",

@@ -15,8 +15,8 @@ APP_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_TIMEOUT"
            "MAX_CONTENT_LENGTH", "CORS_ORIGINS", "SECRET_KEY")
 SIDEBAR_SIZES = {"side10": 10, "side50": 50, "side10k": 10_000}
 # One app per database, all served by the one app process: "main" (turns, appends, the thread
-# page), three for the sidebar, and "streams" (the streamed turns).
-DATABASES = ("main", *SIDEBAR_SIZES, "streams")
+# page), three for the sidebar, "streams" (the streamed turns) and two for search.
+DATABASES = ("main", *SIDEBAR_SIZES, "streams", "search100k", "search1k")
 
 
 def pct(samples, q):

@@ -76,7 +76,8 @@ class Seeder:
             rows.append((f"seed-{self.serial:06d}", make_title(user_text(self.rng)),
                          iso(created), iso(updated)))
         with self.db:
-            self.db.executemany("INSERT INTO threads VALUES (?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT INTO threads (thread_id, title, created_at, updated_at)"
+                                " VALUES (?, ?, ?, ?)", rows)  # model, title_set: defaults
         return [row[0] for row in rows]
 
     def thread_with_messages(self, n_messages):
@@ -99,6 +100,27 @@ class Seeder:
         last = self.db.execute("SELECT max(id) FROM messages WHERE thread_id = ?",
                                (thread_id,)).fetchone()[0]
         return thread_id, last
+
+    def conversations(self, count, per_thread, batch=500):
+        """`count` threads of `per_thread` messages each, made as thread_with_messages makes
+        them (turns set as the app sets them), written `batch` threads at a time so the text
+        is never all in memory. Returns the thread ids."""
+        thread_ids = self.threads(count)
+        start = datetime(2024, 6, 1, tzinfo=timezone.utc)
+        times = [iso(start + timedelta(seconds=30 * i)) for i in range(per_thread)]
+        with self.db:
+            first = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0]
+            for at in range(0, count, batch):
+                self.db.executemany(
+                    "INSERT INTO messages (thread_id, role, content, created_at, finish_reason)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(thread_id, *(("user", user_text(self.rng), times[i], None) if i % 2 == 0
+                                   else ("assistant", assistant_text(self.rng), times[i], "stop")))
+                     for thread_id in thread_ids[at:at + batch] for i in range(per_thread)])
+            # A thread's rows are consecutive ids: a question is its own turn, a reply its question's.
+            self.db.execute("UPDATE messages SET turn = CASE role WHEN 'user' THEN id ELSE id - 1"
+                            " END WHERE id >= ?", (first,))
+        return thread_ids
 
     def trim(self, thread_id, last_id):
         """Put a thread back to its seeded size (drop what a turn appended)."""

@@ -10,8 +10,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import store
 from .chat import ChatService
-from .config import Config
+from .config import Config, model_choices
 from .model_client import ModelClient
+from .titles import TitleMaker
 
 csrf = CSRFProtect()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,6 +44,13 @@ def create_app(test_config=None, instance_path=None):
     errorhandlers.register(app)
     app.add_template_filter(markdown.render_markdown, "markdown")
     app.cli.add_command(init_db_command)
+
+    from . import transfer  # export and import: two API routes and two commands
+
+    app.register_blueprint(transfer.bp)
+    csrf.exempt(transfer.bp)  # JSON only, like the rest of the API
+    app.cli.add_command(transfer.export_command)
+    app.cli.add_command(transfer.import_command)
     return app
 
 
@@ -52,9 +60,12 @@ def get_chat_service():
 
 
 def _build_chat_service(config, thread_store):
+    models = model_choices(config)
     model = ModelClient(config["OPENAI_API_KEY"], config["OPENAI_BASE_URL"],
-                        config["OPENAI_MODEL"], config["OPENAI_TIMEOUT"])
-    return ChatService(thread_store, model,
+                        models[0], config["OPENAI_TIMEOUT"])
+    titles = (TitleMaker(thread_store, model, config["TITLE_MODEL"])
+              if config["TITLE_GENERATION"] else None)
+    return ChatService(thread_store, model, models=models, titles=titles,
                        max_message_chars=config["MAX_MESSAGE_CHARS"],
                        history_max_chars=config["HISTORY_MAX_CHARS"],
                        system_prompt=config["SYSTEM_PROMPT"],

@@ -3,10 +3,11 @@ from contextlib import closing
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from . import get_chat_service
+from . import get_chat_service, titles
 from .chat import validate_thread_id
 from .errors import InvalidInput, ThreadNotFound, UnsupportedMediaType
 from .errorhandlers import json_error
+from .search import search_query, sidebar_page
 from .sse import encode_event
 from .store import get_store
 from .streaming import reply_events
@@ -17,11 +18,13 @@ MAX_PAGE_SIZE = 100
 
 @bp.get("/thread")
 def list_threads():
-    limit = _page_size()
-    page = get_store().list_threads(limit, request.args.get("cursor"))
+    """The conversations, newest first; with ?q=words, only those holding every word."""
+    limit, query = _page_size(), search_query(request.args.get("q"))
+    page = sidebar_page(get_store(), query, limit, request.args.get("cursor"))
     response = jsonify([thread.to_json() for thread in page.threads])
     if page.next_cursor:
-        next_url = url_for(".list_threads", limit=limit, cursor=page.next_cursor, _external=True)
+        next_url = url_for(".list_threads", limit=limit, cursor=page.next_cursor, q=query,
+                           _external=True)  # q=None: left out
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response
 
@@ -41,18 +44,55 @@ def delete_thread(thread_id):
     return jsonify({"success": "Thread deleted successfully", "threadId": thread_id})
 
 
+@bp.patch("/thread/<thread_id>")
+def rename_thread(thread_id):
+    """{"title"}: the person's own title; answers the thread as the list shows it."""
+    title = _json_object(example='{"title": "Trip to Rome"}').get("title")
+    return jsonify(titles.rename(get_store(), thread_id, title).to_json())
+
+
 @bp.post("/chat")
 def chat():
     body = _json_object()
+    stream = _stream_flag(body)
+    service = get_chat_service()
+    return _answer(service, service.begin(body.get("message"), body.get("threadId"),
+                                          body.get("model")), stream)
+
+
+@bp.post("/thread/<thread_id>/regenerate")
+def regenerate(thread_id):
+    """The last question answered again; the new reply takes the old one's place once stored.
+    The body ({} or {"stream": true}) may be left empty, but is still sent as JSON."""
+    body = _json_object(example='{"stream": true}', optional=True)
+    stream = _stream_flag(body)
+    service = get_chat_service()
+    return _answer(service, service.begin_regenerate(thread_id), stream)
+
+
+@bp.patch("/thread/<thread_id>/messages/last")
+def edit_last_message(thread_id):
+    """{"content"}: the last question reworded (its old reply goes) and answered anew."""
+    body = _json_object(example='{"content": "Hello"}')
+    stream = _stream_flag(body)
+    service = get_chat_service()
+    return _answer(service, service.begin_edit(thread_id, body.get("content")), stream)
+
+
+def _stream_flag(body):
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise InvalidInput("stream must be true or false.")
-    service = get_chat_service()
+    return stream
+
+
+def _answer(service, turn, stream):
+    """A claimed turn answered as POST /api/chat answers: events as the reply is written, or
+    the whole reply (a model failure as the error JSON with the threadId)."""
     if stream:
-        turn = service.begin(body.get("message"), body.get("threadId"))
         return Response(_event_stream(reply_events(service, turn)), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    result = service.send(body.get("message"), body.get("threadId"))
+    result = service.answer(turn)
     if result.error:
         # The user's message is stored; the client can show it and try again in this thread.
         return json_error(result.error, threadId=result.thread.thread_id)
@@ -72,12 +112,17 @@ def _event_stream(events):
             yield encode_event(name, data)
 
 
-def _json_object():
+def _json_object(example='{"message": "Hello"}', optional=False):
+    """The body, a JSON object. `optional`: an empty body counts as {} (its type must still be
+    JSON: a type other sites' pages cannot send without asking, which is why /api takes no
+    CSRF token)."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
+    if optional and not request.get_data(cache=True):
+        return {}
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput('The body must be a JSON object, e.g. {"message": "Hello"}.')
+        raise InvalidInput(f"The body must be a JSON object, e.g. {example}.")
     return body
 
 

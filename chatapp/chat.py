@@ -8,7 +8,7 @@ process: it holds across processes and lapses by itself if the process dies mid-
 import logging
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import InvalidInput, ModelError, ThreadNotFound, TurnInProgress
 from .models import Message, Thread, seconds_after, utc_now
@@ -26,16 +26,17 @@ def validate_thread_id(value):
     return value
 
 
-def validate_message(value, max_chars):
+def validate_message(value, max_chars, name="message"):
+    """The text of a question (`name` is its field, for the error), trimmed; else InvalidInput."""
     if not isinstance(value, str):
-        raise InvalidInput("message must be a string.")
+        raise InvalidInput(f"{name} must be a string.")
     # Browsers send a textarea's line breaks as CRLF; keep one form whatever the client.
     text = value.replace("\r\n", "\n").strip()
     if not text:
-        raise InvalidInput("message must not be empty.")
+        raise InvalidInput(f"{name} must not be empty.")
     if len(text) > max_chars:
         raise InvalidInput(
-            f"message is {len(text):,} characters long; the limit is {max_chars:,}."
+            f"{name} is {len(text):,} characters long; the limit is {max_chars:,}."
         )
     return text
 
@@ -68,30 +69,45 @@ class TurnResult:
 
 class ChatService:
     def __init__(self, store, model, *, max_message_chars, history_max_chars, system_prompt="",
-                 claim_seconds=120.0, clock=utc_now):
+                 claim_seconds=120.0, clock=utc_now, models=None, titles=None):
         self.store = store
         self.model = model
+        self.models = list(models or [model.model])  # a person may pick one; the first is default
+        self.titles = titles  # a chatapp.titles.TitleMaker; None: a title stays the first message
         self.max_message_chars = max_message_chars
         self.history_max_chars = history_max_chars
         self.system_prompt = system_prompt
         self.claim_seconds = claim_seconds  # longer than any pause in a reply (OPENAI_TIMEOUT)
         self.clock = clock
 
-    def send(self, message, thread_id=None):
+    def send(self, message, thread_id=None, model=None):
         """Run a turn. Bad input raises InvalidInput and stores nothing; a model failure comes
         back in TurnResult.error with the user's message already stored."""
-        return self.answer(self.begin(message, thread_id))
+        return self.answer(self.begin(message, thread_id, model))
 
     def retry(self, thread_id):
         """Ask the model again for a thread's last question (unanswered, or its reply cut short)."""
         return self.answer(self.begin_retry(thread_id))
 
-    def begin(self, message, thread_id=None):
-        """Validate, create the thread if new, and store the question, claimed."""
+    def regenerate(self, thread_id):
+        """Ask again for the last question's reply, whatever it was; see begin_regenerate."""
+        return self.answer(self.begin_regenerate(thread_id))
+
+    def edit(self, thread_id, content):
+        """Reword the last question and answer it anew; see begin_edit."""
+        return self.answer(self.begin_edit(thread_id, content))
+
+    def begin(self, message, thread_id=None, model=None):
+        """Validate, create the thread if new (or note the model picked for it), and store the
+        question, claimed."""
         thread_id = str(uuid.uuid4()) if thread_id is None else validate_thread_id(thread_id)
         text = validate_message(message, self.max_message_chars)
+        model = self.validate_model(model)
         now = self.clock()
-        thread = self.store.create_thread_if_missing(thread_id, make_title(text), now)
+        thread = self.store.create_thread_if_missing(thread_id, make_title(text), now, model)
+        if model is not None and thread.model != model:
+            self.store.set_thread_model(thread_id, model)
+            thread = replace(thread, model=model)
         until = self._claim_end(now)
         question = self.store.append_message(thread_id, "user", text, now, claim_until=until)
         return Turn(thread, question, until)
@@ -99,15 +115,45 @@ class ChatService:
     def begin_retry(self, thread_id):
         """Claim the last question of a thread whose reply is missing or cut short. Raises
         TurnInProgress if it is being answered already (e.g. Retry pressed twice)."""
-        thread = self.store.get_thread(validate_thread_id(thread_id))
-        if thread is None:
-            raise ThreadNotFound(thread_id)
+        thread = self._thread(thread_id)
         question, reply = self.store.last_turn(thread_id)
         if question is None or (reply is not None and not reply.cut_short):
             raise InvalidInput("This conversation has no unanswered message to retry.")
+        return self._claim(thread, question)
+
+    def begin_regenerate(self, thread_id):
+        """Claim the last question, answered or not, to be answered again. Its old reply stays
+        until the new one is stored in its place, so a call that fails loses nothing."""
+        thread = self._thread(thread_id)
+        question, _reply = self.store.last_turn(thread_id)
+        if question is None:
+            raise InvalidInput("This conversation has no message to answer again.")
+        return self._claim(thread, question)
+
+    def begin_edit(self, thread_id, content):
+        """Give the last question new words (and the time of the edit) and claim it; its old
+        reply goes in the same step, as it answered other words. Raises TurnInProgress while
+        the question is being answered."""
+        thread = self._thread(thread_id)
+        text = validate_message(content, self.max_message_chars, "content")
         now = self.clock()
         until = self._claim_end(now)
-        if not self.store.claim_turn(thread_id, question.turn, now, until):
+        question = self.store.edit_last_question(thread_id, text, now, until)
+        if question is None:
+            raise InvalidInput("This conversation has no message to edit.")
+        return Turn(thread, question, until)
+
+    def _thread(self, thread_id):
+        thread = self.store.get_thread(validate_thread_id(thread_id))
+        if thread is None:
+            raise ThreadNotFound(thread_id)
+        return thread
+
+    def _claim(self, thread, question):
+        """The question claimed for a turn, or TurnInProgress (e.g. a button pressed twice)."""
+        now = self.clock()
+        until = self._claim_end(now)
+        if not self.store.claim_turn(thread.thread_id, question.turn, now, until):
             raise TurnInProgress()
         return Turn(thread, question, until)
 
@@ -121,7 +167,7 @@ class ChatService:
     def answer(self, turn):
         """Ask the model for the whole reply and store it."""
         try:
-            reply = self.model.complete(self.prompt(turn))
+            reply = self.model.complete(self.prompt(turn), self.model_for(turn.thread))
         except ModelError as error:
             self.give_up(turn, error)
             return TurnResult(turn.thread, None, error)
@@ -129,11 +175,25 @@ class ChatService:
                           self.save_reply(turn, reply.text, reply.finish_reason, reply.usage))
 
     def save_reply(self, turn, text, finish_reason, usage=None):
-        """Store the reply right after its question, which ends the claim. Raises
-        ThreadNotFound if the thread was deleted meanwhile."""
-        return self.store.append_message(turn.thread.thread_id, "assistant", text, self.clock(),
-                                         reply_to=turn.question, finish_reason=finish_reason,
-                                         usage=usage)
+        """Store the reply right after its question, which ends the claim (and, after a new
+        thread's first exchange, start naming it in the background). Raises ThreadNotFound if
+        the thread was deleted meanwhile."""
+        reply = self.store.append_message(turn.thread.thread_id, "assistant", text, self.clock(),
+                                          reply_to=turn.question, finish_reason=finish_reason,
+                                          usage=usage)
+        if self.titles:
+            self.titles.after_reply(turn, reply, self.model_for(turn.thread))
+        return reply
+
+    def validate_model(self, model):
+        """A model picked by the person (one of `models`), or None for none picked."""
+        if model is not None and (not isinstance(model, str) or model not in self.models):
+            raise InvalidInput(f"model must be one of: {', '.join(self.models)}.")
+        return model
+
+    def model_for(self, thread):
+        """The model a thread asks: its own, unless none was picked or it is no longer offered."""
+        return thread.model if thread.model in self.models else self.models[0]
 
     def extend_claim(self, turn, claimed_until):
         """Keep a long reply's claim from lapsing while it is still being written; returns

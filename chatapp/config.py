@@ -19,6 +19,17 @@ def _list(name):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _bool(name, default):
+    value = os.environ.get(name, "").strip().lower()
+    return default if not value else value not in ("false", "0", "no", "off")
+
+
+def model_choices(config):
+    """The models a person may pick, the default first: OPENAI_MODELS, else OPENAI_MODEL alone.
+    Read from the app's config (not the environment) so a test can set either."""
+    return list(dict.fromkeys(config.get("OPENAI_MODELS") or ())) or [config["OPENAI_MODEL"]]
+
+
 class Config:
     """Built at app creation, so tests can change the environment between apps."""
 
@@ -29,6 +40,10 @@ class Config:
             os.environ.get("OPENAI_BASE_URL", "").strip() or DEFAULT_OPENAI_BASE_URL
         ).rstrip("/")
         self.OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "").strip() or "gpt-4o-mini"
+        # When set, its first is the default and OPENAI_MODEL is not used (see model_choices).
+        self.OPENAI_MODELS = _list("OPENAI_MODELS")
+        self.TITLE_MODEL = os.environ.get("TITLE_MODEL", "").strip() or None  # None: the chat's
+        self.TITLE_GENERATION = _bool("TITLE_GENERATION", True)
         self.OPENAI_TIMEOUT = _float("OPENAI_TIMEOUT", 60.0)
         self.SYSTEM_PROMPT = os.environ.get("SYSTEM_PROMPT", "").strip()
         self.MONGO_URI = os.environ.get("MONGO_URI", "").strip() or None

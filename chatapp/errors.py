@@ -26,6 +26,17 @@ class ThreadNotFound(ChatAppError):
         self.thread_id = thread_id
 
 
+class ThreadExists(ChatAppError):
+    """An imported conversation's id is taken: importing never overwrites a conversation."""
+    status = 409
+    code = "thread_exists"
+
+    def __init__(self, thread_id):
+        super().__init__(f"A conversation with the id {thread_id!r} exists already; delete it "
+                         "first to import this one in its place.")
+        self.thread_id = thread_id
+
+
 class TurnInProgress(ChatAppError):
     status = 409
     code = "turn_in_progress"

@@ -47,21 +47,23 @@ class ModelClient:
     def configured(self):
         return bool(self._api_key)
 
-    def complete(self, messages):
-        """Send `[{role, content}, ...]`; return the reply as a Completion."""
+    def complete(self, messages, model=None):
+        """Send `[{role, content}, ...]` to `model` (default: the client's); return the reply
+        as a Completion."""
         with self._session() as session:
-            response = self._post(session, {"model": self.model, "messages": messages})
+            response = self._post(session, {"model": model or self.model, "messages": messages})
         if response.status_code != 200:
             raise self._http_error(response)
         return self._reply(response)
 
-    def stream(self, messages):
-        """Send `[{role, content}, ...]` asking for a stream; return a ReplyStream of its text.
-        A failure to start raises ModelError here; one midway, while iterating."""
+    def stream(self, messages, model=None):
+        """Send `[{role, content}, ...]` to `model` (default: the client's) asking for a stream;
+        return a ReplyStream of its text. A failure to start raises ModelError here; one
+        midway, while iterating."""
         session = self._take_session()
         try:
             response = self._post(session, {
-                "model": self.model, "messages": messages, "stream": True,
+                "model": model or self.model, "messages": messages, "stream": True,
                 "stream_options": {"include_usage": True}}, stream=True)
             if response.status_code != 200:
                 response.content  # an error body is small: read it whole

@@ -60,7 +60,8 @@ class _Reply:
         self.done = False  # stored, or given up: nothing more to do
 
     def tokens(self):
-        self.stream = self.service.model.stream(self.service.prompt(self.turn))
+        self.stream = self.service.model.stream(self.service.prompt(self.turn),
+                                                self.service.model_for(self.turn.thread))
         claimed_until, renew_at = self.turn.claimed_until, self._renewal_time()
         for delta in self.stream:
             self.parts.append(delta)

@@ -2,11 +2,13 @@
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
 
-from . import get_chat_service
+from . import get_chat_service, titles
 from .chat import THREAD_ID_PATTERN
+from .day_groups import group_by_day
 from .errors import InvalidInput, TurnInProgress
 from .markdown import highlight_css
 from .models import FAILED, INTERRUPTED, utc_now
+from .search import MAX_QUERY_CHARS, search_query, sidebar_page
 from .store import get_store
 
 bp = Blueprint("web", __name__)
@@ -41,14 +43,21 @@ def new_chat():
 
 @bp.get("/thread/<thread_id>")
 def show_thread(thread_id):
-    return _render_chat(_thread_or_404(thread_id))
+    thread = _thread_or_404(thread_id)
+    # ?rename=1: with a form to rename it (the no-JavaScript way; rename.js renames inline)
+    renaming = request.args.get("rename") is not None
+    # ?edit=last: the last question as a form to reword it (redo.js edits it in place)
+    editing = request.args.get("edit") == "last"
+    return _render_chat(thread, rename={"title": thread.title} if renaming else None,
+                        edit={} if editing else None)
 
 
 @bp.post("/")
 @bp.post("/thread/<thread_id>")
 def send(thread_id=None):
     try:
-        result = get_chat_service().send(request.form.get("message"), thread_id)
+        result = get_chat_service().send(request.form.get("message"), thread_id,
+                                         request.form.get("model"))
     except InvalidInput as error:
         # Show the same page again with the person's text still in the composer.
         thread = get_store().get_thread(thread_id) if _valid_id(thread_id) else None
@@ -61,15 +70,54 @@ def send(thread_id=None):
 
 @bp.post("/thread/<thread_id>/retry")
 def retry(thread_id):
+    return _answer_again(thread_id, lambda service: service.retry(thread_id))
+
+
+@bp.post("/thread/<thread_id>/regenerate")
+def regenerate(thread_id):
+    return _answer_again(thread_id, lambda service: service.regenerate(thread_id))
+
+
+@bp.post("/thread/<thread_id>/edit")
+def edit(thread_id):
+    thread = _thread_or_404(thread_id)
+    words = request.form.get("message")
+    try:
+        result = get_chat_service().edit(thread_id, words)
+    except InvalidInput as error:  # the form again, with what was typed and what is wrong
+        return _render_chat(thread, edit={"draft": words or "", "error": error.message},
+                            status=400)
+    except TurnInProgress as error:
+        flash(error.message, "error")
+    else:
+        if result.error:
+            flash(result.error.message, "error")
+    return _redirect_to_latest(thread_id)
+
+
+def _answer_again(thread_id, turn):
+    """Retry or Regenerate from a form: the whole reply, or a notice why not; then the thread."""
     _thread_or_404(thread_id)
     try:
-        result = get_chat_service().retry(thread_id)
+        result = turn(get_chat_service())
     except (InvalidInput, TurnInProgress) as error:
         flash(error.message, "error")
     else:
         if result.error:
             flash(result.error.message, "error")
     return _redirect_to_latest(thread_id)
+
+
+@bp.post("/thread/<thread_id>/rename")
+def rename(thread_id):
+    thread = _thread_or_404(thread_id)
+    try:
+        titles.rename(get_store(), thread_id, request.form.get("title"))
+    except InvalidInput as error:  # the form again, with what was typed and what is wrong
+        return _render_chat(thread, rename={"title": request.form.get("title", ""),
+                                            "error": error.message}, status=400)
+    flash("Conversation renamed.", "info")
+    return redirect(url_for(".show_thread", thread_id=thread_id))
 
 
 @bp.post("/thread/<thread_id>/delete")
@@ -103,10 +151,10 @@ def _thread_or_404(thread_id):
 
 
 def _being_answered(messages):
-    """True while the last question's reply is being written (in another tab, say)."""
-    last = messages[-1] if messages else None
-    return bool(last and last.role == "user" and last.claimed_until
-                and last.claimed_until > utc_now())
+    """True while the last question's reply is being written (in another tab, say), its first
+    or, by Regenerate, a new one. (The last question is last, or followed by its reply.)"""
+    question = next((m for m in reversed(messages[-2:]) if m.role == "user"), None)
+    return bool(question and question.claimed_until and question.claimed_until > utc_now())
 
 
 def _retry_offer(messages):
@@ -120,20 +168,67 @@ def _retry_offer(messages):
     return None
 
 
-def _render_chat(thread, draft="", composer_error=None, status=200):
+def _chosen_model(service, thread):
+    """The picker's choice: what was just posted (shown again after bad input), else the
+    conversation's model."""
+    posted = request.form.get("model")
+    if posted in service.models:
+        return posted
+    return service.model_for(thread) if thread else service.models[0]
+
+
+def _last_question(messages):
+    """The question Edit rewords (the last), unless it is being answered; else None. (It is
+    last, or followed by its reply.)"""
+    if _being_answered(messages):
+        return None
+    return next((m for m in reversed(messages[-2:]) if m.role == "user"), None)
+
+
+def _regenerate_offer(messages):
+    """True when the last message is a whole reply (a cut-short one is offered Retry), and no
+    new one is being written."""
+    return bool(messages and messages[-1].role == "assistant" and not messages[-1].cut_short
+                and not _being_answered(messages))
+
+
+def _search_asked():
+    """The sidebar's search (None: none) and what is wrong with it (None: nothing)."""
+    try:
+        return search_query(request.args.get("q")), None
+    except InvalidInput as error:  # shown above the plain list
+        return None, error.message
+
+
+def _render_chat(thread, draft="", composer_error=None, status=200, rename=None, edit=None):
     store = get_store()
-    sidebar = store.list_threads(current_app.config["THREADS_PER_PAGE"], request.args.get("cursor"))
+    search, search_error = _search_asked()
+    sidebar = sidebar_page(store, search, current_app.config["THREADS_PER_PAGE"],
+                           request.args.get("cursor"))
     messages = store.messages(thread.thread_id) if thread else []
     return render_template(
         "chat.html",
         thread=thread,
         messages=messages,
         sidebar=sidebar,
+        sidebar_groups=group_by_day(sidebar.threads, get_chat_service().clock()),
+        sidebar_times=" ".join(item.updated_at for item in sidebar.threads),
+        search=search,
+        search_error=search_error,
+        max_search_chars=MAX_QUERY_CHARS,
         retry_offer=_retry_offer(messages),
         being_answered=_being_answered(messages),
         CUT_SHORT_NOTES=CUT_SHORT_NOTES,
         model_configured=get_chat_service().model.configured,
+        models=get_chat_service().models,
+        chosen_model=_chosen_model(get_chat_service(), thread),
+        rename=rename,
+        edit=edit,  # {} to show the edit form; after bad input, {"draft", "error"}
+        # The message shown as the edit form, or with an Edit link under it (None: neither).
+        edit_form_for=_last_question(messages) if edit is not None else None,
+        edit_link_for=_last_question(messages) if edit is None else None,
+        regenerate_offer=_regenerate_offer(messages),
         max_message_chars=current_app.config["MAX_MESSAGE_CHARS"],
         draft=draft,
         composer_error=composer_error,
-    ), status
+    ), 400 if search_error else status

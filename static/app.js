@@ -3,27 +3,68 @@
 
 document.documentElement.classList.remove("no-js");
 
-// A Copy button on each code block in a reply (the clipboard needs https or localhost).
+// A Copy button whose click puts `text()` (a string, or a promise of one) on the clipboard and
+// says so for a moment. The clipboard needs https or localhost.
+function copyButton(className, text) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = className;
+  button.textContent = "Copy";
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(await text());
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Copy failed";
+    }
+    setTimeout(() => { button.textContent = "Copy"; }, 1500);
+  });
+  return button;
+}
+
+// A Copy button on each code block in a reply.
 function addCopyButtons(root) {
   if (!navigator.clipboard) return;
   root.querySelectorAll(".md pre").forEach((pre) => {
     const block = document.createElement("div");
-    const button = document.createElement("button");
     block.className = "code-block";
-    button.type = "button";
-    button.className = "copy-button";
-    button.textContent = "Copy";
-    button.addEventListener("click", async () => {
-      try {
-        await navigator.clipboard.writeText(pre.innerText);
-        button.textContent = "Copied";
-      } catch {
-        button.textContent = "Copy failed";
-      }
-      setTimeout(() => { button.textContent = "Copy"; }, 1500);
-    });
     pre.before(block);
-    block.append(pre, button);
+    block.append(pre, copyButton("copy-button", () => pre.innerText));
+  });
+}
+
+// A reply's Markdown as it is stored. A reply streamed into this page keeps it (data-source);
+// for one the server rendered, the thread's messages are fetched when Copy is pressed, so a
+// long thread's page carries nothing extra per message. The n-th message on the page is the
+// n-th stored (checked by its time, where it shows one).
+async function replySource(article) {
+  if (article.dataset.source !== undefined) return article.dataset.source;
+  const pane = document.getElementById("messages");
+  const composer = document.querySelector("form.composer");  // names the API and the thread
+  const url = `${composer.dataset.apiThreads}/${composer.dataset.threadId}`;
+  const response = await fetch(url, { headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(`The server answered ${response.status}.`);
+  const stored = await response.json();
+  const when = article.querySelector(":scope > time")?.getAttribute("datetime");
+  const same = (message) => message?.role === "assistant" && (!when || message.timestamp === when);
+  const at = [...pane.querySelectorAll("article[data-role]")].indexOf(article);
+  const message = same(stored[at]) ? stored[at] : when && stored.find(same);
+  if (!message) throw new Error("This reply is no longer stored.");
+  return message.content;
+}
+
+// A Copy button under each reply (root: a reply, or anything holding replies).
+function addReplyCopyButtons(root) {
+  if (!navigator.clipboard) return;
+  const replies = root.matches?.('article[data-role="assistant"]') ? [root]
+    : root.querySelectorAll('article[data-role="assistant"]');
+  replies.forEach((article) => {
+    if (article.querySelector(":scope > .copy-reply")) return;
+    const button = copyButton("copy-reply", () => replySource(article));
+    button.title = "Copy this reply as Markdown";
+    const time = article.querySelector(":scope > time");
+    if (time) time.after(button);
+    else article.append(button);
   });
 }
 
@@ -71,10 +112,11 @@ document.addEventListener("DOMContentLoaded", () => {
       pane: messages,
       latest: document.getElementById("latest"),
       api: composer.dataset.api,
+      threads: composer.dataset.apiThreads,  // /api/thread, for Regenerate and Edit (redo.js)
       threadBase: composer.dataset.threadBase,
       threadId: composer.dataset.threadId,
       csrfToken: composer.querySelector("input[name=csrf_token]").value,
-      decorate: (node) => { addCopyButtons(node); localTimes(node); },
+      decorate: (node) => { addCopyButtons(node); addReplyCopyButtons(node); localTimes(node); },
       // Keep the newest text in view, unless the reader has scrolled up to read.
       follow: () => {
         if (messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120) {
@@ -83,19 +125,29 @@ document.addEventListener("DOMContentLoaded", () => {
       },
     };
 
+    // One reply written at a time, whatever asked for it (Send, Regenerate, Edit): Stop shows
+    // in place of Send until it ends, and Stop or Esc aborts it.
+    const run = async (turn) => {
+      streaming = new AbortController();
+      sendButton.hidden = true;
+      stopButton.hidden = false;
+      try {
+        return await turn(streaming.signal);
+      } finally {
+        streaming = null;
+        stopButton.hidden = true;
+        sendButton.hidden = false;
+      }
+    };
+    window.ChatPage = { page, run, canStream, busy: () => Boolean(streaming) };
+
     const streamTurn = async () => {
       const text = textarea.value;
-      streaming = new AbortController();
       composer.querySelector(".composer-error")?.remove();
       textarea.value = "";
       fit();
-      sendButton.hidden = true;
-      stopButton.hidden = false;
       messages.scrollTop = messages.scrollHeight;
-      const outcome = await window.ChatStream.send(page, text, streaming.signal);
-      streaming = null;
-      stopButton.hidden = true;
-      sendButton.hidden = false;
+      const outcome = await run((signal) => window.ChatStream.send(page, text, signal));
       if (outcome.restore !== undefined && !textarea.value) {
         textarea.value = outcome.restore;
         fit();
@@ -146,6 +198,20 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // Ctrl+Shift+O (⌘+Shift+O on a Mac) opens a new chat from anywhere on the page; the hint
+  // names the key a Mac has.
+  const newChat = document.querySelector("a.new-chat");
+  document.addEventListener("keydown", (event) => {
+    if (newChat && event.shiftKey && (event.ctrlKey || event.metaKey) && !event.altKey
+        && (event.code === "KeyO" || event.key.toLowerCase() === "o")) {
+      event.preventDefault();
+      window.location.assign(newChat.href);
+    }
+  });
+  if (/Mac|iPhone|iPad/.test(navigator.platform)) {
+    document.querySelectorAll(".hint .mod-key").forEach((key) => { key.textContent = "⌘"; });
+  }
+
   // Confirm before deleting a conversation. The sidebar's delete buttons share one form; the
   // button pressed names the conversation (by the link in its row).
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
@@ -157,6 +223,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 
   addCopyButtons(document);
+  addReplyCopyButtons(document);
   localTimes(document);
 
   // Start at the newest message.

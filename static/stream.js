@@ -1,6 +1,7 @@
 // Streams a turn through the JSON API (POST /api/chat with "stream": true) and grows the reply
 // in place. app.js uses it when the browser can read a response as it arrives; otherwise the
 // composer posts as a plain form. Reads the server's events: thread, token..., done | error.
+// The same reader serves Regenerate and Edit (redo.js), whose endpoints send the same events.
 "use strict";
 
 window.ChatStream = (() => {
@@ -76,7 +77,7 @@ window.ChatStream = (() => {
   // The sidebar row of the current thread goes to the top (made from an existing row or anew).
   function raiseInSidebar(page, title) {
     const list = document.querySelector("ul.threads");
-    if (!list) return;
+    if (!list || "search" in list.dataset) return;  // search results: only what matched
     const url = page.threadBase + page.threadId;
     list.querySelector("li.empty")?.remove();
     let row = [...list.querySelectorAll("li")].find((li) => li.querySelector("a")?.getAttribute("href") === url);
@@ -91,7 +92,13 @@ window.ChatStream = (() => {
       remove.setAttribute("formaction", `${url}/delete`);
       remove.setAttribute("aria-label", `Delete “${title}”`);
       remove.innerHTML = '<svg class="icon" width="18" height="18" aria-hidden="true" focusable="false"><use href="#icon-trash"/></svg>';
-      row.append(link, remove);
+      const rename = element("button", "rename-button");  // as the server renders the current row's
+      Object.assign(rename, { title: "Rename conversation" });
+      rename.setAttribute("form", "rename-thread");
+      rename.setAttribute("formaction", url);
+      rename.setAttribute("aria-label", `Rename “${title}”`);
+      rename.innerHTML = '<svg class="icon" width="18" height="18" aria-hidden="true" focusable="false"><use href="#icon-pencil"/></svg>';
+      row.append(link, rename, remove);
     }
     list.querySelectorAll("li.current").forEach((li) => {
       li.classList.remove("current");
@@ -99,7 +106,9 @@ window.ChatStream = (() => {
     });
     row.classList.add("current");
     row.querySelector("a").setAttribute("aria-current", "page");
+    row.dataset.updated = new Date().toISOString();  // updated now: under Today
     list.prepend(row);
+    window.SidebarGroups?.regroup(list);
   }
 
   function onThread(page, data) {
@@ -121,39 +130,47 @@ window.ChatStream = (() => {
     article.classList.remove("streaming");
     article.classList.add("cut-short");
     article.append(element("p", "cut-note", note));
+    // The text streamed so far is the partial's Markdown, as this page saw it: Copy copies that.
+    article.dataset.source = article.querySelector(".md").textContent;
+    page.decorate(article);
     article.after(retryOffer(page, offer));
   }
 
-  // One turn: show the question at once, grow the reply, finish with the server's HTML.
-  async function send(page, text, signal) {
-    const pane = page.pane;
-    pane.querySelector(".welcome")?.remove();
-    pane.querySelectorAll(".awaiting, .notice").forEach((node) => node.remove());
-    const question = message("user", text);
+  // Clears what belonged to the turn before: notices, offers, and the Edit and Regenerate
+  // controls (redo.js puts those back on the newest messages once this turn is over).
+  function clearPane(page) {
+    page.pane.querySelector(".welcome")?.remove();
+    page.pane.querySelectorAll(".awaiting, .notice, .turn-actions").forEach((node) => node.remove());
+  }
+
+  function newReply() {
     const reply = message("assistant", "");
     reply.classList.add("streaming");
-    const body = reply.querySelector(".md");
-    page.latest.before(question, reply);
-    page.follow();
-    let response;
+    return reply;
+  }
+
+  // Starts a streamed turn: {response} when the server streams it. Otherwise nothing was
+  // stored, and {refused: the server's words}, or {unreachable: true} (false: Stop was pressed).
+  async function start(url, method, payload, signal) {
     try {
-      response = await fetch(page.api, {
-        method: "POST", signal,
+      const response = await fetch(url, {
+        method, signal,
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-        body: JSON.stringify({ message: text, stream: true, ...(page.threadId && { threadId: page.threadId }) }),
+        body: JSON.stringify({ ...payload, stream: true }),
       });
-    } catch (error) {
-      question.remove();
-      reply.remove();
-      if (error.name !== "AbortError") page.latest.before(notice("Could not reach the server. Your message was not sent."));
-      return { restore: text };
-    }
-    if (!response.ok) {  // refused before anything was stored: give the text back to edit
+      if (response.ok) return { response };
       const problem = await response.json().catch(() => null);
-      question.remove();
-      reply.remove();
-      return { restore: text, error: problem?.error?.message || `The server answered ${response.status}.` };
+      return { refused: problem?.error?.message || `The server answered ${response.status}.` };
+    } catch (error) {
+      return { unreachable: error.name !== "AbortError" };
     }
+  }
+
+  // The one reader of a turn's events, for chat, regenerate and edit: grows `reply` (on the
+  // page already) and finishes it with the server's HTML. If no text came, `noReply(reason)`
+  // shows what is left (reason: the server's words, or null when stopped or cut off).
+  async function read(page, response, reply, noReply) {
+    const body = reply.querySelector(".md");
     let ended = false;  // by a done or an error event
     try {
       for await (const { event, data } of events(response)) {
@@ -164,21 +181,53 @@ window.ChatStream = (() => {
           reply.classList.remove("streaming");
           body.innerHTML = data.html;  // the server's safe Markdown rendering
           stamp(reply, data.timestamp);
+          reply.dataset.source = data.reply;  // the Markdown, for the reply's Copy button
           page.decorate(reply);
         } else if (event === "error") {
           if (body.textContent) cutShort(page, reply, data.error.message, "Ask again for a whole reply.");
-          else { reply.remove(); page.latest.before(notice(data.error.message), retryOffer(page, "This message has no reply yet.")); }
+          else noReply(data.error.message);
         }
       }
       if (!ended) throw new Error("The stream ended early.");
     } catch (error) {
-      if (ended) return {};  // what follows the last event does not matter
-      if (body.textContent) cutShort(page, reply, error.name === "AbortError" ? "Stopped: this reply was cut short." : "The connection broke: this reply may be incomplete.", "Ask again for a whole reply.");
-      else { reply.remove(); page.latest.before(retryOffer(page, "This message has no reply yet.")); }
+      if (!ended && body.textContent) cutShort(page, reply, error.name === "AbortError" ? "Stopped: this reply was cut short." : "The connection broke: this reply may be incomplete.", "Ask again for a whole reply.");
+      else if (!ended) noReply(null);  // what follows the last event does not matter
     }
     page.follow();
+    page.settled?.();
+  }
+
+  // What a question left without a reply shows: why (when known), and Retry.
+  function unanswered(page, reply) {
+    return (reason) => {
+      reply.remove();
+      if (reason) page.latest.before(notice(reason));
+      page.latest.before(retryOffer(page, "This message has no reply yet."));
+    };
+  }
+
+  // One turn: show the question at once, grow the reply, finish with the server's HTML.
+  async function send(page, text, signal) {
+    clearPane(page);
+    const question = message("user", text);
+    const reply = newReply();
+    page.latest.before(question, reply);
+    page.follow();
+    const model = page.composer.elements.model;
+    const started = await start(page.api, "POST", {
+      message: text, ...(page.threadId && { threadId: page.threadId }), ...(model && { model: model.value }),
+    }, signal);
+    if (!started.response) {  // nothing was stored: give the text back to edit
+      question.remove();
+      reply.remove();
+      if (started.unreachable) page.latest.before(notice("Could not reach the server. Your message was not sent."));
+      page.settled?.();
+      return { restore: text, error: started.refused };
+    }
+    await read(page, started.response, reply, unanswered(page, reply));
     return {};
   }
 
-  return { send };
+  // redo.js builds Regenerate and Edit from the same pieces.
+  return { send, start, read, unanswered, clearPane, newReply, notice, stamp, element };
 })();

@@ -36,6 +36,8 @@ def app_config(tmp_path, fake_openai):
         "OPENAI_BASE_URL": fake_openai.url,
         "OPENAI_TIMEOUT": 5.0,
         "MONGO_URI": None,
+        # Off, so the fake model sees only each test's own calls; tests of titles turn it on.
+        "TITLE_GENERATION": False,
     }
 
 

@@ -199,6 +199,9 @@ if __name__ == "__main__":
 
     def slow_echo(request_json):
         text = "Echo: " + request_json["messages"][-1]["content"]
+        question = re.search(r"a title of at most.*?\nQuestion: (.*?)\n", text, re.DOTALL)
+        if question:  # chatapp naming a conversation: its question's first words will do
+            text = " ".join(question.group(1).split()[:5])
         if request_json.get("stream"):
             return 200, stream_of(text, delay=args.delay)
         return 200, completion(text)

@@ -45,14 +45,25 @@ def _chromium_path():
                 pytrace=False)
 
 
+_CHROMIUM = {"users": 0}  # one Playwright and one Chromium for the whole run
+
+
 @pytest.fixture(scope="session")
 def browser():
-    executable = _chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Each test module that imports this fixture gets its own session-scoped copy of it, and
+    # Playwright's sync API cannot start twice in one thread: the copies share one browser,
+    # closed by the last.
+    if not _CHROMIUM["users"]:
+        executable = _chromium_path()
+        playwright = sync_playwright().start()
+        _CHROMIUM.update(playwright=playwright, browser=playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS))
+    _CHROMIUM["users"] += 1
+    yield _CHROMIUM["browser"]
+    _CHROMIUM["users"] -= 1
+    if not _CHROMIUM["users"]:
+        _CHROMIUM["browser"].close()
+        _CHROMIUM["playwright"].stop()
 
 
 @pytest.fixture

@@ -32,9 +32,10 @@ def test_postman_collection_passes(app, fake_openai):
     assert result.returncode == 0, (
         f"newman exited with {result.returncode}; its output:\n{result.stdout}\n{result.stderr}"
     )
-    # The four chat turns (two answered whole, two streamed) reached the model; the refused
-    # requests (the bad stream flag among them) did not.
-    assert len(fake_openai.requests) == 4, fake_openai.requests
+    # Seven turns reached the model: the four chat turns (two answered whole, two streamed), the
+    # turn with a model picked, the regenerate and the edit. The refused requests (the bad stream
+    # flag, the unknown model, the empty edit and the text/plain regenerate among them) did not.
+    assert len(fake_openai.requests) == 7, fake_openai.requests
 
 
 def _text(output):

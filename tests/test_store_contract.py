@@ -678,8 +678,10 @@ def closed_port():
 
 
 def index_keys(collection):
-    """{(field, direction), ...: unique?} for each index of the collection."""
-    return {tuple((field, int(direction)) for field, direction in info["key"]): bool(info.get("unique"))
+    """{(field, direction), ...: unique?} for each index of the collection (a text index's
+    direction is "text", or on a server its keys are "_fts": "text", "_ftsx": 1)."""
+    return {tuple((field, direction if isinstance(direction, str) else int(direction))
+                  for field, direction in info["key"]): bool(info.get("unique"))
             for info in collection.index_information().values()}
 
 

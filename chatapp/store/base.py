@@ -1,6 +1,8 @@
 """The store contract both implementations keep (tests/test_store_contract.py checks it)."""
 import base64
 import binascii
+import re
+import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -29,6 +31,23 @@ def decode_cursor(cursor):
         raise InvalidInput("The page cursor is not valid; start again from the first page.") from None
 
 
+def page_of(threads, limit):
+    """A ThreadPage from up to limit + 1 threads in sidebar order (one more: there is a next page)."""
+    shown = threads[:limit]
+    return ThreadPage(shown, encode_cursor(shown[-1]) if len(threads) > limit else None)
+
+
+WORD = re.compile(r"\w+")  # letters, digits and _; anything else only separates words
+
+
+def search_words(query):
+    """The words search_threads looks for in `query`, each once (whatever its case)."""
+    words = {}
+    for word in WORD.findall(unicodedata.normalize("NFC", query)):
+        words.setdefault(word.casefold(), word)
+    return list(words.values())
+
+
 def take_within_budget(newest_first, max_chars):
     """Newest messages whose contents fit in `max_chars`, oldest first; the newest always kept."""
     kept, used = [], 0
@@ -53,6 +72,17 @@ def question_and_reply(newest_first):
     return None, None  # a reply with no question: only in databases older than turns
 
 
+def imported_turns(messages, numbers):
+    """The turn of each imported message stored under these numbers (row ids or seqs): a
+    reply right after a question answers it and shares its number; any other is its own."""
+    turns, previous = [], None
+    for message, number in zip(messages, numbers):
+        answers = message.role == "assistant" and previous is not None and previous.role == "user"
+        turns.append(turns[-1] if answers else number)
+        previous = message
+    return turns
+
+
 class ThreadStore(ABC):
     """Threads and their messages. Knows nothing of Flask; raises StoreUnavailable when down.
     Times in and out (`now`, createdAt...) are ISO 8601 text, as chatapp.models keeps them."""
@@ -68,6 +98,15 @@ class ThreadStore(ABC):
     @abstractmethod
     def list_threads(self, limit, cursor=None):
         """A ThreadPage, newest update first (ties by threadId), never loading messages."""
+
+    @abstractmethod
+    def search_threads(self, query, limit, cursor=None):
+        """A ThreadPage of the threads holding every word of `query` (see search_words), each
+        word in the title or in any message (one word may be in the title, another in a reply),
+        as a whole word, in any case and with or without accents: "deploy" finds "Deploy" and
+        "déploy", not "deployed" or "redeploy". Ordered and paged as list_threads is (its
+        cursors work here too). A query with no words finds nothing; nothing in it is ever read
+        as search syntax (quotes, `*`, `-`, `OR`, `NEAR`... are only separators or words)."""
 
     @abstractmethod
     def create_thread_if_missing(self, thread_id, title, now, model=None):
@@ -122,5 +161,37 @@ class ThreadStore(ABC):
         """End the claim on question `turn` (its answer is stored, or none will come)."""
 
     @abstractmethod
+    def edit_last_question(self, thread_id, content, now, claim_until):
+        """Give the thread's newest question new `content`, as one step: its time becomes
+        `now`, its reply (if any) is deleted, it is claimed until `claim_until` (see
+        claim_turn), and the thread's updatedAt becomes `now`. Returns the edited question;
+        None if the thread has no question. Raises TurnInProgress if the question is claimed
+        past `now` (changing nothing), ThreadNotFound if there is no such thread.
+
+        The new time also tells the old wording from the new: a reply to the question as it
+        was (append_message's `reply_to`, matched by time) is refused from now on."""
+
+    @abstractmethod
     def delete_thread(self, thread_id):
         """Delete the thread and its messages; False if there was no such thread."""
+
+    # --- export and import (chatapp.transfer) ---
+
+    @abstractmethod
+    def import_thread(self, thread, messages):
+        """Store a whole conversation as exported: the Thread as it is (times, model,
+        title_set) and its Messages in order (times, finish reasons, usage kept). A reply
+        answers the question right before it; any other message is a turn of its own. All or
+        nothing: the thread is listed only with all its messages. Raises ThreadExists if its
+        id is taken. Returns the stored Thread."""
+
+    @abstractmethod
+    def threads_after(self, thread_id, limit):
+        """Up to `limit` whole Threads in threadId order, after `thread_id` (None: from the
+        first). A walk through every thread by a key that no update changes, so a
+        conversation active during an export is never skipped, as it could be by the sidebar's
+        order."""
+
+    @abstractmethod
+    def count_threads(self):
+        """How many threads there are (for a progress bar; may be approximate while writes run)."""

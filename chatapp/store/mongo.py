@@ -5,13 +5,15 @@ import threading
 from contextlib import contextmanager
 from datetime import timezone
 
+from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from ..errors import StoreUnavailable, ThreadNotFound
+from ..errors import StoreUnavailable, ThreadExists, ThreadNotFound, TurnInProgress
 from ..models import Message, Thread, from_iso, to_iso
-from .base import (ThreadPage, ThreadStore, decode_cursor, encode_cursor, question_and_reply,
-                   take_within_budget)
+from .base import (ThreadPage, ThreadStore, decode_cursor, encode_cursor, imported_turns,
+                   page_of, question_and_reply, search_words, take_within_budget)
+from .mongo_search import create_text_indexes, threads_holding
 
 log = logging.getLogger(__name__)
 SIDEBAR_ORDER = [("updatedAt", DESCENDING), ("threadId", DESCENDING)]
@@ -39,6 +41,36 @@ def _message(doc):
                    doc.get("usage"), doc.get("turn"), _time(claim) if claim else None)
 
 
+def _message_doc(thread_id, message, seq, turn):
+    """An imported message as append_message stores one (its _id made here, so that a failed
+    import can take out exactly what it put in)."""
+    doc = {"_id": ObjectId(), "threadId": thread_id, "seq": seq, "turn": turn,
+           "role": message.role, "content": message.content,
+           "timestamp": from_iso(message.timestamp)}
+    if message.finish_reason:
+        doc["finishReason"] = message.finish_reason
+    if message.usage:
+        doc["usage"] = message.usage
+    return doc
+
+
+def _duplicate(error):
+    """A unique index refused a write (alone, or within a bulk insert)."""
+    details = getattr(error, "details", None) or {}
+    return isinstance(error, DuplicateKeyError) or any(
+        failure.get("code") == 11000 for failure in details.get("writeErrors", []))
+
+
+def _after(cursor):
+    """The query for threads after a sidebar cursor (everything without one)."""
+    if not cursor:
+        return {}
+    stamp, thread_id = decode_cursor(cursor)
+    updated_at = from_iso(stamp)
+    return {"$or": [{"updatedAt": {"$lt": updated_at}},
+                    {"updatedAt": updated_at, "threadId": {"$lt": thread_id}}]}
+
+
 class MongoThreadStore(ThreadStore):
     def __init__(self, db):
         self.threads = db["threads"]
@@ -54,6 +86,7 @@ class MongoThreadStore(ThreadStore):
             self.threads.create_index(SIDEBAR_ORDER)
             self.messages_.create_index([("threadId", ASCENDING), ("seq", ASCENDING)], unique=True)
             self.messages_.create_index([("threadId", ASCENDING)] + IN_ORDER)
+            create_text_indexes(self.threads, self.messages_)
             self._add_turns()
         self._indexes_ready = True
 
@@ -81,19 +114,22 @@ class MongoThreadStore(ThreadStore):
         return _thread(doc) if doc else None
 
     def list_threads(self, limit, cursor=None):
-        query = {}
-        if cursor:
-            stamp, thread_id = decode_cursor(cursor)
-            updated_at = from_iso(stamp)
-            query = {"$or": [
-                {"updatedAt": {"$lt": updated_at}},
-                {"updatedAt": updated_at, "threadId": {"$lt": thread_id}},
-            ]}
+        query = _after(cursor)
         with self._guard():
             docs = list(self.threads.find(query, LISTED_FIELDS).sort(SIDEBAR_ORDER).limit(limit + 1))
         threads = [_thread(doc) for doc in docs[:limit]]
         more = len(docs) > limit
         return ThreadPage(threads, encode_cursor(threads[-1]) if more else None)
+
+    def search_threads(self, query, limit, cursor=None):
+        after, words = _after(cursor), search_words(query)
+        with self._guard():
+            ids = threads_holding(self.threads, self.messages_, words) if words else set()
+            if not ids:
+                return ThreadPage([], None)
+            docs = list(self.threads.find({**after, "threadId": {"$in": sorted(ids)}},
+                                          LISTED_FIELDS).sort(SIDEBAR_ORDER).limit(limit + 1))
+        return page_of([_thread(doc) for doc in docs], limit)
 
     def create_thread_if_missing(self, thread_id, title, now, model=None):
         stamp = from_iso(now)  # stored as a BSON date
@@ -207,6 +243,35 @@ class MongoThreadStore(ThreadStore):
             self.messages_.update_one({"threadId": thread_id, "turn": turn, "role": "user"},
                                       {"$unset": {"claimedUntil": ""}})
 
+    def edit_last_question(self, thread_id, content, now, claim_until):
+        """Without transactions, the claim is the step that decides: one update of the
+        question document edits and claims it, or changes nothing if it is claimed. Only then
+        does its reply go, so no other turn can act on it in between, and a reply to the old
+        wording cannot land (its question's time no longer matches). A question sent in the
+        same instant may come after the edited one, as if sent just after the edit."""
+        stamp = from_iso(now)
+        free = {"$or": [{"claimedUntil": None}, {"claimedUntil": {"$lte": stamp}}]}
+        with self._guard():
+            last = self.messages_.find_one({"threadId": thread_id, "role": "user"},
+                                           {"turn": 1}, sort=NEWEST_FIRST)
+            if last is None:
+                if not self.threads.count_documents({"threadId": thread_id}, limit=1):
+                    raise ThreadNotFound(thread_id)
+                return None
+            if not self.messages_.update_one(
+                    {"_id": last["_id"], **free},
+                    {"$set": {"content": content, "timestamp": stamp,
+                              "claimedUntil": from_iso(claim_until)}}).matched_count:
+                if not self.threads.count_documents({"threadId": thread_id}, limit=1):
+                    raise ThreadNotFound(thread_id)  # deleted a moment ago
+                raise TurnInProgress()
+            self.messages_.delete_many({"threadId": thread_id, "turn": last["turn"],
+                                        "role": "assistant"})
+            if not self.threads.update_one({"threadId": thread_id},
+                                           {"$set": {"updatedAt": stamp}}).matched_count:
+                raise ThreadNotFound(thread_id)
+        return Message("user", content, now, None, None, last["turn"], claim_until)
+
     def delete_thread(self, thread_id):
         """Messages, then the thread, then messages again: an append racing this either lands
         before the second sweep or finds its thread gone and removes its own message. If this
@@ -216,6 +281,41 @@ class MongoThreadStore(ThreadStore):
             deleted = self.threads.delete_one({"threadId": thread_id}).deleted_count
             self.messages_.delete_many({"threadId": thread_id})
         return bool(deleted)
+
+    def import_thread(self, thread, messages):
+        """A standalone server has no transactions, so the order gives all or nothing: the
+        messages go in first (unlisted), then the thread; if it cannot go in, they come out."""
+        seqs = range(1, len(messages) + 1)
+        docs = [_message_doc(thread.thread_id, m, seq, turn)
+                for m, seq, turn in zip(messages, seqs, imported_turns(messages, seqs))]
+        with self._guard():
+            if self.threads.count_documents({"threadId": thread.thread_id}, limit=1):
+                raise ThreadExists(thread.thread_id)
+            try:
+                if docs:
+                    self.messages_.insert_many(docs)
+                self.threads.insert_one({
+                    "threadId": thread.thread_id, "title": thread.title,
+                    "createdAt": from_iso(thread.created_at),
+                    "updatedAt": from_iso(thread.updated_at),
+                    "messageCount": len(messages),  # the next message appended takes seq n + 1
+                    "model": thread.model, "titleSet": thread.title_set})
+            except PyMongoError as error:
+                self.messages_.delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})
+                if _duplicate(error):
+                    raise ThreadExists(thread.thread_id) from None  # created meanwhile
+                raise
+        return thread
+
+    def threads_after(self, thread_id, limit):
+        with self._guard():
+            docs = self.threads.find({"threadId": {"$gt": thread_id or ""}}, THREAD_FIELDS).sort(
+                "threadId", ASCENDING).limit(limit)
+            return [_thread(doc) for doc in docs]
+
+    def count_threads(self):
+        with self._guard():
+            return self.threads.estimated_document_count()
 
     @contextmanager
     def _guard(self, check_indexes=True):

@@ -6,10 +6,11 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 
-from ..errors import StoreUnavailable, ThreadNotFound
+from ..errors import StoreUnavailable, ThreadExists, ThreadNotFound, TurnInProgress
 from ..models import Message, Thread
-from .base import (ThreadPage, ThreadStore, decode_cursor, encode_cursor, question_and_reply,
-                   take_within_budget)
+from .base import (ThreadPage, ThreadStore, decode_cursor, encode_cursor, imported_turns,
+                   page_of, question_and_reply, search_words, take_within_budget)
+from .sqlite_search import SEARCH_BACKFILL, SEARCH_SCHEMA, find_threads
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -51,7 +52,7 @@ DROP INDEX IF EXISTS messages_by_thread;
 """, """
 ALTER TABLE threads ADD COLUMN model TEXT;
 ALTER TABLE threads ADD COLUMN title_set INTEGER NOT NULL DEFAULT 0;
-"""]
+""", SEARCH_BACKFILL]  # 3: the search index filled (SEARCH_SCHEMA made it, empty)
 INDEXES = "CREATE INDEX IF NOT EXISTS messages_in_order ON messages (thread_id, turn, id);"
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,15 @@ class SQLiteThreadStore(ThreadStore):
         threads = [_thread(row) for row in rows[:limit]]
         more = len(rows) > limit
         return ThreadPage(threads, encode_cursor(threads[-1]) if more else None)
+
+    def search_threads(self, query, limit, cursor=None):
+        before, words = decode_cursor(cursor) if cursor else None, search_words(query)
+        if not words:
+            return ThreadPage([], None)
+        with self._connection() as db:
+            db.execute("BEGIN")  # one snapshot for the whole walk (committed on the way out)
+            rows = find_threads(db, words, limit + 1, before)
+        return page_of([_thread(row) for row in rows], limit)
 
     def create_thread_if_missing(self, thread_id, title, now, model=None):
         with self._connection() as db:
@@ -215,10 +225,68 @@ class SQLiteThreadStore(ThreadStore):
             db.execute("UPDATE messages SET claimed_until = NULL WHERE id = ? AND thread_id = ?",
                        (turn, thread_id))
 
+    def edit_last_question(self, thread_id, content, now, claim_until):
+        with self._connection() as db:
+            # One statement finds the newest question and claims it, so nothing can come
+            # between; it takes the write lock, which the rest of the transaction keeps.
+            rows = db.execute(
+                "UPDATE messages SET content = ?, created_at = ?, claimed_until = ?"
+                " WHERE thread_id = ? AND role = 'user' AND turn = (SELECT max(turn) FROM"
+                " messages WHERE thread_id = ? AND role = 'user')"
+                " AND (claimed_until IS NULL OR claimed_until <= ?)"
+                f" RETURNING {MESSAGE_COLUMNS}",
+                (content, now, claim_until, thread_id, thread_id, now)).fetchall()
+            if not rows:
+                return self._why_not_edited(db, thread_id)
+            question = _message(rows[0])
+            db.execute("DELETE FROM messages WHERE thread_id = ? AND turn = ?"
+                       " AND role = 'assistant'", (thread_id, question.turn))
+            _bump(db, thread_id, now)
+        return question
+
+    @staticmethod
+    def _why_not_edited(db, thread_id):
+        if db.execute("SELECT 1 FROM messages WHERE thread_id = ? AND role = 'user' LIMIT 1",
+                      (thread_id,)).fetchone():
+            raise TurnInProgress()
+        if _select_thread(db, thread_id) is None:
+            raise ThreadNotFound(thread_id)
+        return None
+
     def delete_thread(self, thread_id):
         with self._connection() as db:
             deleted = db.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount
         return bool(deleted)
+
+    def import_thread(self, thread, messages):
+        with self._connection() as db:  # one transaction: the thread and all its messages
+            if not db.execute(
+                    f"INSERT INTO threads ({THREAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (thread_id) DO NOTHING",
+                    (thread.thread_id, thread.title, thread.created_at, thread.updated_at,
+                     thread.model, int(thread.title_set))).rowcount:
+                raise ThreadExists(thread.thread_id)
+            # The insert above holds the write lock, so these ids stay free until the commit;
+            # giving them here lets a reply's turn (its question's id) go in with the same row.
+            first = db.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0]
+            ids = range(first, first + len(messages))
+            db.executemany(
+                "INSERT INTO messages (id, thread_id, role, content, created_at, turn, finish_reason,"
+                " prompt_tokens, completion_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(row_id, thread.thread_id, m.role, m.content, m.timestamp, turn, m.finish_reason,
+                  (m.usage or {}).get("prompt_tokens"), (m.usage or {}).get("completion_tokens"))
+                 for m, row_id, turn in zip(messages, ids, imported_turns(messages, ids))])
+        return thread
+
+    def threads_after(self, thread_id, limit):
+        with self._connection() as db:
+            rows = db.execute(f"SELECT {THREAD_COLUMNS} FROM threads WHERE thread_id > ?"
+                              " ORDER BY thread_id LIMIT ?", (thread_id or "", limit)).fetchall()
+        return [_thread(row) for row in rows]
+
+    def count_threads(self):
+        with self._connection() as db:
+            return db.execute("SELECT count(*) FROM threads").fetchone()[0]
 
     @contextmanager
     def _connection(self):
@@ -246,6 +314,9 @@ class SQLiteThreadStore(ThreadStore):
             # With WAL, NORMAL never corrupts and survives an app crash; only a power cut can
             # lose the last instants. It halves the cost of a write (no fsync per commit).
             db.execute("PRAGMA synchronous = NORMAL")
+            # The search triggers must see every row that goes, including one an INSERT OR
+            # REPLACE takes out (those fire delete triggers only with this on).
+            db.execute("PRAGMA recursive_triggers = ON")
             self._ensure_schema(db)
         except sqlite3.Error as error:
             if db is not None:
@@ -258,7 +329,7 @@ class SQLiteThreadStore(ThreadStore):
         with self._schema_lock:
             if not self._schema_ready:
                 db.execute("PRAGMA journal_mode = WAL")
-                db.executescript(SCHEMA)
+                db.executescript(SCHEMA + SEARCH_SCHEMA)
                 self._migrate(db)
                 db.execute(INDEXES)
                 self._schema_ready = True

@@ -1,0 +1,92 @@
+"""`flask --app wsgi export FILE` and `flask --app wsgi import FILE`: every conversation of the
+configured store out to JSON Lines, and back into whatever store is configured then (which is
+how a deployment moves from SQLite to MongoDB). A progress bar shows on a terminal only."""
+import os
+import stat
+import sys
+from contextlib import contextmanager
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ..errors import StoreUnavailable
+from ..store import get_store
+from .jsonl import count, export_lines, import_lines
+
+
+@click.command("export")
+@click.argument("file", type=click.File("w", encoding="utf-8", lazy=False))
+@with_appcontext
+def export_command(file):
+    """Write every conversation to FILE, one JSON document a line.
+
+    FILE '-' is standard output. Import it with `import`, into this store or another."""
+    store = get_store()
+    with _store_errors_said():
+        total = store.count_threads() if _is_terminal(sys.stderr) else None
+        with progress(total, "Exporting conversations", show_pos=True) as advance:
+            threads, messages = export_lines(store, file.write, advance)
+    file.flush()
+    click.echo(f"Exported {count(threads, 'conversation')} ({count(messages, 'message')}) "
+               f"to {file.name}.", err=_is_stdout(file))
+
+
+@click.command("import")
+@click.argument("file", type=click.File("rb"))
+@with_appcontext
+def import_command(file):
+    """Read conversations from FILE into the configured store.
+
+    FILE holds one conversation a line, as `export` writes it ('-': standard input). A
+    conversation whose id is already there is left as it is, so running this twice imports
+    nothing the second time. Exits 1 if any line was invalid (the others are imported)."""
+    with _store_errors_said(), progress(_size(file), "Importing conversations") as advance:
+        report = import_lines(get_store(), file, current_app.config["MAX_MESSAGE_CHARS"],
+                              advance)
+    click.echo(report.summary())
+    if report.invalid:
+        click.get_current_context().exit(1)
+
+
+@contextmanager
+def _store_errors_said():
+    """A database that is down ends the command with its plain message, not a traceback.
+    (What an import had stored by then stays: run it again to finish, nothing is doubled.)"""
+    try:
+        yield
+    except StoreUnavailable as error:
+        raise click.ClickException(error.message) from error
+
+
+@contextmanager
+def progress(length, label, show_pos=False, stream=None):
+    """Yields `advance(n)`: a click progress bar on a terminal (stderr, so an export to standard
+    output stays clean); elsewhere, as in a pipe, a log or cron, it does nothing at all."""
+    stream = stream or sys.stderr
+    if not _is_terminal(stream):
+        yield lambda n: None
+        return
+    with click.progressbar(length=length, label=label, file=stream, show_pos=show_pos,
+                           show_percent=length is not None) as bar:
+        yield bar.update
+
+
+def _is_terminal(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return False
+
+
+def _is_stdout(file):
+    return file.name in ("-", "<stdout>")
+
+
+def _size(file):
+    """The file's size in bytes, or None for a pipe or standard input."""
+    try:
+        status = os.fstat(file.fileno())
+    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
