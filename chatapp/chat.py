@@ -104,12 +104,12 @@ class ChatService:
         text = validate_message(message, self.max_message_chars)
         model = self.validate_model(model)
         now = self.clock()
-        thread = self.store.create_thread_if_missing(thread_id, make_title(text), now, model)
+        until = self._claim_end(now)
+        thread, question = self.store.add_question(thread_id, make_title(text), text, now,
+                                                   model=model, claim_until=until)
         if model is not None and thread.model != model:
             self.store.set_thread_model(thread_id, model)
             thread = replace(thread, model=model)
-        until = self._claim_end(now)
-        question = self.store.append_message(thread_id, "user", text, now, claim_until=until)
         return Turn(thread, question, until)
 
     def begin_retry(self, thread_id):

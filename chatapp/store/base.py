@@ -112,6 +112,12 @@ class ThreadStore(ABC):
     def create_thread_if_missing(self, thread_id, title, now, model=None):
         """Atomically create the thread unless it exists; return the stored Thread."""
 
+    def add_question(self, thread_id, title, content, now, *, model=None, claim_until=None):
+        """create_thread_if_missing, then append_message of a question: (the Thread as it was
+        before the question, the question). A store that can does both in one transaction."""
+        thread = self.create_thread_if_missing(thread_id, title, now, model)
+        return thread, self.append_message(thread_id, "user", content, now, claim_until=claim_until)
+
     @abstractmethod
     def rename_thread(self, thread_id, title):
         """Give the thread the person's title (a generated one never replaces it); the Thread,

@@ -133,12 +133,14 @@ class SQLiteThreadStore(ThreadStore):
 
     def create_thread_if_missing(self, thread_id, title, now, model=None):
         with self._connection() as db:
-            db.execute(
-                "INSERT INTO threads (thread_id, title, created_at, updated_at, model)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
-                (thread_id, title, now, now, model),
-            )
-            return _select_thread(db, thread_id)
+            return self._create(db, thread_id, title, now, model)
+
+    @staticmethod
+    def _create(db, thread_id, title, now, model):
+        db.execute("INSERT INTO threads (thread_id, title, created_at, updated_at, model)"
+                   " VALUES (?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
+                   (thread_id, title, now, now, model))
+        return _select_thread(db, thread_id)
 
     def rename_thread(self, thread_id, title):
         with self._connection() as db:
@@ -155,24 +157,35 @@ class SQLiteThreadStore(ThreadStore):
         with self._connection() as db:
             db.execute("UPDATE threads SET model = ? WHERE thread_id = ?", (model, thread_id))
 
+    def add_question(self, thread_id, title, content, now, *, model=None, claim_until=None):
+        with self._connection() as db:  # one transaction, so one commit, where there were two
+            thread = self._create(db, thread_id, title, now, model)
+            return thread, self._append(db, thread_id, "user", content, now,
+                                        claim_until=claim_until)
+
     def append_message(self, thread_id, role, content, now, *, reply_to=None, finish_reason=None,
                        usage=None, claim_until=None):
-        usage, turn = usage or {}, None
         with self._connection() as db:
-            _bump(db, thread_id, now)
-            if role == "assistant":
-                turn = self._question_answered(db, thread_id, reply_to)
-                db.execute("DELETE FROM messages WHERE thread_id = ? AND turn = ?"
-                           " AND role = 'assistant'", (thread_id, turn))
-            row_id = db.execute(
-                "INSERT INTO messages (thread_id, role, content, created_at, turn, finish_reason,"
-                " prompt_tokens, completion_tokens, claimed_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (thread_id, role, content, now, turn, finish_reason, usage.get("prompt_tokens"),
-                 usage.get("completion_tokens"), claim_until),
-            ).lastrowid
-            if turn is None:  # a question (or a reply with none to answer): its own id is its turn
-                turn = row_id
-                db.execute("UPDATE messages SET turn = id WHERE id = ?", (row_id,))
+            return self._append(db, thread_id, role, content, now, reply_to=reply_to,
+                                finish_reason=finish_reason, usage=usage, claim_until=claim_until)
+
+    def _append(self, db, thread_id, role, content, now, *, reply_to=None, finish_reason=None,
+                usage=None, claim_until=None):
+        usage, turn = usage or {}, None
+        _bump(db, thread_id, now)
+        if role == "assistant":
+            turn = self._question_answered(db, thread_id, reply_to)
+            db.execute("DELETE FROM messages WHERE thread_id = ? AND turn = ?"
+                       " AND role = 'assistant'", (thread_id, turn))
+        row_id = db.execute(
+            "INSERT INTO messages (thread_id, role, content, created_at, turn, finish_reason,"
+            " prompt_tokens, completion_tokens, claimed_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (thread_id, role, content, now, turn, finish_reason, usage.get("prompt_tokens"),
+             usage.get("completion_tokens"), claim_until),
+        ).lastrowid
+        if turn is None:  # a question (or a reply with none to answer): its own id is its turn
+            turn = row_id
+            db.execute("UPDATE messages SET turn = id WHERE id = ?", (row_id,))
         return Message(role, content, now, finish_reason, usage or None, turn, claim_until)
 
     @staticmethod
