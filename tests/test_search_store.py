@@ -13,7 +13,7 @@ import pytest
 
 from chatapp.errors import InvalidInput
 from chatapp.store import MongoThreadStore, SQLiteThreadStore
-from chatapp.store.sqlite import MIGRATIONS
+from chatapp.store.sqlite_schema import MIGRATIONS
 from chatapp.store.sqlite_search import RARE_ROWS
 from tests.test_store_contract import (at, mongo_database, mongo_db,  # noqa: F401 (fixtures)
                                        old_sqlite_database, raw_connection, sqlite_path)

@@ -19,7 +19,7 @@ import pytest
 from chatapp.errors import InvalidInput, StoreUnavailable, ThreadNotFound
 from chatapp.models import to_iso, utc_now
 from chatapp.store import MongoThreadStore, SQLiteThreadStore
-from chatapp.store.sqlite import MIGRATIONS
+from chatapp.store.sqlite_schema import MIGRATIONS
 
 START = datetime(2024, 3, 1, 12, 0, 0, 123000, tzinfo=timezone.utc)
 T0 = to_iso(START)  # "2024-03-01T12:00:00.123Z": stores take and give times as this text

@@ -6,22 +6,21 @@ from contextlib import contextmanager
 from datetime import timezone
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..errors import StoreUnavailable, ThreadExists, ThreadNotFound, TurnInProgress
 from ..models import Message, Thread, from_iso, to_iso
 from .base import (ThreadPage, ThreadStore, decode_cursor, encode_cursor, imported_turns,
                    page_of, question_and_reply, search_words, take_within_budget)
-from .mongo_search import create_text_indexes, threads_holding
+from .mongo_schema import IN_ORDER, SIDEBAR_ORDER, prepare_collections
+from .mongo_search import threads_holding
 
 log = logging.getLogger(__name__)
-SIDEBAR_ORDER = [("updatedAt", DESCENDING), ("threadId", DESCENDING)]
 LISTED_FIELDS = {"_id": 0, "threadId": 1, "title": 1, "createdAt": 1, "updatedAt": 1}
 THREAD_FIELDS = {**LISTED_FIELDS, "model": 1, "titleSet": 1}
 MESSAGE_FIELDS = {"_id": 0, "role": 1, "content": 1, "timestamp": 1, "finishReason": 1,
                   "usage": 1, "turn": 1, "claimedUntil": 1}
-IN_ORDER = [("turn", ASCENDING), ("seq", ASCENDING)]
 NEWEST_FIRST = [("turn", DESCENDING), ("seq", DESCENDING)]
 
 
@@ -82,31 +81,8 @@ class MongoThreadStore(ThreadStore):
         """Idempotent; run on first use (never at import or app creation, which may precede a
         fork) and by `flask init-db`."""
         with self._guard(check_indexes=False):
-            self.threads.create_index("threadId", unique=True)
-            self.threads.create_index(SIDEBAR_ORDER)
-            self.messages_.create_index([("threadId", ASCENDING), ("seq", ASCENDING)], unique=True)
-            self.messages_.create_index([("threadId", ASCENDING)] + IN_ORDER)
-            create_text_indexes(self.threads, self.messages_)
-            self._add_turns()
+            prepare_collections(self.threads, self.messages_)
         self._indexes_ready = True
-
-    def _add_turns(self):
-        """Messages stored before replies streamed have no `turn`: each reply answered the
-        message before it (or, alone after a race, itself). Done once; later a no-op."""
-        old = self.messages_.find({"turn": {"$exists": False}},
-                                  {"threadId": 1, "seq": 1, "role": 1}).sort(
-            [("threadId", ASCENDING), ("seq", ASCENDING)])
-        updates, previous = [], None
-        for doc in old:
-            turn = doc["seq"]
-            if doc["role"] == "assistant" and previous and previous["threadId"] == doc["threadId"] \
-                    and previous["role"] == "user" and previous["seq"] == doc["seq"] - 1:
-                turn = previous["seq"]
-            change = {"turn": turn, **({"finishReason": "stop"} if doc["role"] == "assistant" else {})}
-            updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": change}))
-            previous = doc
-        if updates:
-            self.messages_.bulk_write(updates, ordered=False)
 
     def get_thread(self, thread_id):
         with self._guard():
