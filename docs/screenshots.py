@@ -58,7 +58,7 @@ def main():
     fake.respond(model)
     app = create_app({"SECRET_KEY": "shots", "SQLITE_PATH": os.path.join(folder, "chat.sqlite3"),
                       "OPENAI_API_KEY": "sk-shots", "OPENAI_BASE_URL": fake.url,
-                      "MONGO_URI": None}, instance_path=os.path.join(folder, "instance"))
+                      "MONGO_URI": None, "TITLE_GENERATION": False}, instance_path=os.path.join(folder, "instance"))
     with LiveServer(app) as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=os.environ.get(
             "CHROMIUM_PATH", "/usr/bin/chromium"), headless=True, args=CHROMIUM_ARGS)
