@@ -25,3 +25,26 @@ def seed_threads(app, count):
         store.create_thread_if_missing(f"t{i:03d}", f"Thread {i}", when)
         store.append_message(f"t{i:03d}", "user", f"hello {i}", when)
     return [f"t{i:03d}" for i in reversed(range(count))]
+
+
+def conversation(app, thread_id, title, *contents, minute=0):
+    """A thread straight in the store, its messages (user, assistant, ...) one second apart
+    from BASE_TIME + `minute` on."""
+    store = app.extensions["thread_store"]
+    when = BASE_TIME + timedelta(minutes=minute)
+    store.create_thread_if_missing(thread_id, title, to_iso(when))
+    for i, content in enumerate(contents):
+        store.append_message(thread_id, "user" if i % 2 == 0 else "assistant", content,
+                             to_iso(when + timedelta(seconds=i + 1)))
+
+
+def use_mongomock(app):
+    """Make the app keep its conversations in mongomock (the same store class as MongoDB)."""
+    import mongomock
+
+    from chatapp.store import MongoThreadStore
+
+    store = MongoThreadStore(mongomock.MongoClient()["chatapp"])
+    app.extensions["thread_store"] = store
+    app.extensions["chat_service"].store = store
+    return app

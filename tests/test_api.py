@@ -4,12 +4,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-import mongomock
 import pytest
 
-from chatapp.store import MongoThreadStore
 from tests.conftest import TEST_API_KEY
-from tests.helpers import seed_threads, stepping_clock
+from tests.helpers import seed_threads, stepping_clock, use_mongomock
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -461,10 +459,7 @@ class TestMongoBSONInput:
 
     @pytest.fixture
     def app(self, app):
-        store = MongoThreadStore(mongomock.MongoClient()["chatapp"])
-        app.extensions["thread_store"] = store
-        app.extensions["chat_service"].store = store
-        return app
+        return use_mongomock(app)
 
     @pytest.mark.parametrize("body", [
         {"threadId": {"$oid": "5f0000000000000000000001"}, "message": "hi"},

@@ -3,7 +3,6 @@ by tests.live_server with the fake model server behind them. Each test checks wh
 
 Chromium is never downloaded: set CHROMIUM_PATH, or have `chromium` on PATH (/usr/bin/chromium).
 Screenshots for a human to look at go to /tmp/chatapp-shots/ (not committed)."""
-import json
 import os
 import re
 import shutil

@@ -1,24 +1,14 @@
 """Search in the sidebar, in Chromium: with JavaScript and without (the box is a plain GET form,
 so both take the same path), paging through results, and a search kept while reading one."""
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from chatapp.models import to_iso
-from tests.helpers import BASE_TIME
+from tests.helpers import conversation
 from tests.test_browser import (PHONE, bubbles, browser, dialogs,  # noqa: F401 (fixtures)
                                 has_no_horizontal_scroll, new_page, page, send, server,
                                 sidebar, thread_links, wait_until_seen)
 
-
-def conversation(app, thread_id, title, *contents, minute=0):
-    store = app.extensions["thread_store"]
-    when = BASE_TIME + timedelta(minutes=minute)
-    store.create_thread_if_missing(thread_id, title, to_iso(when))
-    for i, content in enumerate(contents):
-        store.append_message(thread_id, "user" if i % 2 == 0 else "assistant", content,
-                             to_iso(when + timedelta(seconds=i + 1)))
 
 
 @pytest.fixture

@@ -1,24 +1,13 @@
 """GET /api/thread?q=...: search over titles and message text, in the list's shape and paging;
 and the same search in the page's sidebar, without a browser (tests/test_browser_search.py
 drives it in Chromium)."""
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chatapp.models import to_iso
-from tests.helpers import BASE_TIME, seed_threads, stepping_clock
+from tests.helpers import conversation, seed_threads, stepping_clock
 from tests.test_api import assert_json_error, path_of
 
-
-def conversation(app, thread_id, title, *contents, minute=0):
-    """A thread straight in the store, its messages one second apart from `minute` on."""
-    store = app.extensions["thread_store"]
-    when = BASE_TIME + timedelta(minutes=minute)
-    store.create_thread_if_missing(thread_id, title, to_iso(when))
-    for i, content in enumerate(contents):
-        store.append_message(thread_id, "user" if i % 2 == 0 else "assistant", content,
-                             to_iso(when + timedelta(seconds=i + 1)))
 
 
 def ids(response):

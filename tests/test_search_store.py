@@ -15,7 +15,7 @@ from chatapp.errors import InvalidInput
 from chatapp.store import MongoThreadStore, SQLiteThreadStore
 from chatapp.store.sqlite_schema import MIGRATIONS
 from chatapp.store.sqlite_search import RARE_ROWS
-from tests.test_store_contract import (at, mongo_database, mongo_db,  # noqa: F401 (fixtures)
+from tests.test_store_contract import (at, mongo_database, mongo_db, open_store,  # noqa: F401
                                        old_sqlite_database, raw_connection, sqlite_path)
 
 SEARCH_KINDS = ["sqlite"] + (["mongodb"] if os.environ.get("TEST_MONGO_URI") else [])
@@ -23,11 +23,8 @@ SEARCH_KINDS = ["sqlite"] + (["mongodb"] if os.environ.get("TEST_MONGO_URI") els
 
 @pytest.fixture(params=SEARCH_KINDS)
 def store(request, tmp_path):
-    if request.param == "sqlite":
-        yield SQLiteThreadStore(str(tmp_path / "chat.sqlite3"))
-    else:
-        with mongo_database(request.param) as db:
-            yield MongoThreadStore(db)
+    with open_store(request.param, tmp_path) as store:
+        yield store
 
 
 def found(store, query, limit=50, cursor=None):

@@ -47,13 +47,20 @@ def mongo_database(kind):
         client.close()
 
 
-@pytest.fixture(params=STORE_KINDS)
-def store(request, tmp_path):
-    if request.param == "sqlite":
+@contextmanager
+def open_store(kind, tmp_path):
+    """A store of this kind, new and empty: SQLite on a file in tmp_path, or MongoDB."""
+    if kind == "sqlite":
         yield SQLiteThreadStore(str(tmp_path / "chat.sqlite3"))
     else:
-        with mongo_database(request.param) as db:
+        with mongo_database(kind) as db:
             yield MongoThreadStore(db)
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store(request, tmp_path):
+    with open_store(request.param, tmp_path) as store:
+        yield store
 
 
 @pytest.fixture(params=MONGO_KINDS)

@@ -2,11 +2,9 @@
 (POST /api/thread/import): the files, their headers, the round trip, and every refusal."""
 import json
 
-import mongomock
 import pytest
 
-from chatapp.store import MongoThreadStore
-from tests.helpers import stepping_clock
+from tests.helpers import stepping_clock, use_mongomock
 from tests.test_api import assert_json_error
 
 
@@ -332,10 +330,7 @@ class TestOnMongo:
 
     @pytest.fixture
     def app(self, app):
-        store = MongoThreadStore(mongomock.MongoClient()["chatapp"])
-        app.extensions["thread_store"] = store
-        app.extensions["chat_service"].store = store
-        return app
+        return use_mongomock(app)
 
     def test_export_delete_import_gives_back_the_same_conversation(self, client, conversation):
         document = export(client, conversation).data

@@ -8,7 +8,8 @@ from chatapp.errors import StoreUnavailable, ThreadExists
 from chatapp.models import Message, Thread
 from chatapp.store import MongoThreadStore, SQLiteThreadStore
 from tests.test_search_store import SEARCH_KINDS
-from tests.test_store_contract import (at, mongo_database, mongo_db, sqlite_path,  # noqa: F401
+from tests.test_store_contract import (at, mongo_database, mongo_db, open_store,  # noqa: F401
+                                       sqlite_path,
                                        store, thread_with)
 
 USAGE = {"prompt_tokens": 31, "completion_tokens": 12}
@@ -234,11 +235,8 @@ def test_mongo_appends_after_an_import_take_the_next_sequence_numbers(mongo_db):
 @pytest.fixture(params=SEARCH_KINDS)
 def searchable_store(request, tmp_path):
     """The stores that can run a search (mongomock cannot run $text: see test_search_store)."""
-    if request.param == "sqlite":
-        yield SQLiteThreadStore(str(tmp_path / "chat.sqlite3"))
-    else:
-        with mongo_database(request.param) as db:
-            yield MongoThreadStore(db)
+    with open_store(request.param, tmp_path) as store:
+        yield store
 
 
 def test_an_imported_conversation_is_found_by_search(searchable_store):
