@@ -118,6 +118,8 @@ window.ChatStream = (() => {
       history.replaceState(null, "", url);
       page.composer.action = url;
       page.composer.dataset.threadId = data.threadId;
+      const search = document.querySelector("form.search-form");
+      if (search) search.action = url;  // a search keeps this new conversation open
     }
     document.title = `${data.title} · chatapp`;
     const heading = document.querySelector(".topbar-title");

@@ -1,5 +1,6 @@
 """Search in the sidebar, in Chromium: with JavaScript and without (the box is a plain GET form,
 so both take the same path), paging through results, and a search kept while reading one."""
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -83,6 +84,9 @@ def test_a_reply_just_written_is_found(page, fake_openai):
     search_for(page, "proof overnight")
 
     expect(thread_links(page)).to_have_text(["How do I make bread?"])
+    # The conversation begun on this page (its address set by script) stays open.
+    expect(page).to_have_url(re.compile(r"/thread/[A-Za-z0-9_-]+\?q=proof\+overnight$"))
+    expect(bubbles(page, "user")).to_have_text(["How do I make bread?"])
 
 
 def test_sending_while_results_are_shown_leaves_the_results_alone(page, trips, fake_openai):
