@@ -150,22 +150,30 @@ def _thread_or_404(thread_id):
     return thread
 
 
-def _being_answered(messages):
-    """True while the last question's reply is being written (in another tab, say), its first
-    or, by Regenerate, a new one. (The last question is last, or followed by its reply.)"""
+def _last_turn_offers(messages, editing):
+    """What the page offers for the last turn. The last question is last, or followed by its
+    reply; while its reply is being written (in another tab, say, or by Regenerate) nothing
+    is offered but that news."""
     question = next((m for m in reversed(messages[-2:]) if m.role == "user"), None)
-    return bool(question and question.claimed_until and question.claimed_until > utc_now())
-
-
-def _retry_offer(messages):
-    """What to say beside Retry, when the last question has no whole reply; else None."""
-    if not messages or _being_answered(messages):
-        return None
-    if messages[-1].role == "user":
-        return "This message has no reply yet."
-    if messages[-1].cut_short:
-        return "Ask again for a whole reply."
-    return None
+    answering = bool(question and question.claimed_until and question.claimed_until > utc_now())
+    last = messages[-1] if messages else None
+    retry = None
+    if last and not answering:
+        if last.role == "user":
+            retry = "This message has no reply yet."
+        elif last.cut_short:
+            retry = "Ask again for a whole reply."
+    editable = None if answering else question
+    return {
+        "being_answered": answering,
+        "retry_offer": retry,
+        # A whole reply is offered Regenerate (a cut-short one, Retry).
+        "regenerate_offer": bool(last and last.role == "assistant" and not last.cut_short
+                                 and not answering),
+        # The message shown as the edit form, or with an Edit link under it (None: neither).
+        "edit_form_for": editable if editing else None,
+        "edit_link_for": None if editing else editable,
+    }
 
 
 def _chosen_model(service, thread):
@@ -177,21 +185,6 @@ def _chosen_model(service, thread):
     return service.model_for(thread) if thread else service.models[0]
 
 
-def _last_question(messages):
-    """The question Edit rewords (the last), unless it is being answered; else None. (It is
-    last, or followed by its reply.)"""
-    if _being_answered(messages):
-        return None
-    return next((m for m in reversed(messages[-2:]) if m.role == "user"), None)
-
-
-def _regenerate_offer(messages):
-    """True when the last message is a whole reply (a cut-short one is offered Retry), and no
-    new one is being written."""
-    return bool(messages and messages[-1].role == "assistant" and not messages[-1].cut_short
-                and not _being_answered(messages))
-
-
 def _search_asked():
     """The sidebar's search (None: none) and what is wrong with it (None: nothing)."""
     try:
@@ -201,7 +194,7 @@ def _search_asked():
 
 
 def _render_chat(thread, draft="", composer_error=None, status=200, rename=None, edit=None):
-    store = get_store()
+    store, service = get_store(), get_chat_service()
     search, search_error = _search_asked()
     sidebar = sidebar_page(store, search, current_app.config["THREADS_PER_PAGE"],
                            request.args.get("cursor"))
@@ -211,24 +204,19 @@ def _render_chat(thread, draft="", composer_error=None, status=200, rename=None,
         thread=thread,
         messages=messages,
         sidebar=sidebar,
-        sidebar_groups=group_by_day(sidebar.threads, get_chat_service().clock()),
+        sidebar_groups=group_by_day(sidebar.threads, service.clock()),
         sidebar_times=" ".join(item.updated_at for item in sidebar.threads),
         search=search,
         search_error=search_error,
         max_search_chars=MAX_QUERY_CHARS,
-        retry_offer=_retry_offer(messages),
-        being_answered=_being_answered(messages),
         CUT_SHORT_NOTES=CUT_SHORT_NOTES,
-        model_configured=get_chat_service().model.configured,
-        models=get_chat_service().models,
-        chosen_model=_chosen_model(get_chat_service(), thread),
+        model_configured=service.model.configured,
+        models=service.models,
+        chosen_model=_chosen_model(service, thread),
         rename=rename,
         edit=edit,  # {} to show the edit form; after bad input, {"draft", "error"}
-        # The message shown as the edit form, or with an Edit link under it (None: neither).
-        edit_form_for=_last_question(messages) if edit is not None else None,
-        edit_link_for=_last_question(messages) if edit is None else None,
-        regenerate_offer=_regenerate_offer(messages),
         max_message_chars=current_app.config["MAX_MESSAGE_CHARS"],
         draft=draft,
         composer_error=composer_error,
+        **_last_turn_offers(messages, editing=edit is not None),
     ), 400 if search_error else status
