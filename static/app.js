@@ -68,15 +68,23 @@ function addReplyCopyButtons(root) {
   });
 }
 
-// Show times in the reader's own time zone.
+// Show times in the reader's own time zone (the server's UTC text kept as the tooltip).
+const localTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 function localTimes(root) {
   root.querySelectorAll("time[datetime]").forEach((time) => {
     const when = new Date(time.getAttribute("datetime"));
     if (!isNaN(when) && !time.title) {
       time.title = time.textContent;
-      time.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      time.textContent = localTime.format(when);
     }
   });
+}
+
+// What a reply needs once it is on the page: Copy buttons, and times in the reader's zone.
+function decorate(root) {
+  addCopyButtons(root);
+  addReplyCopyButtons(root);
+  localTimes(root);
 }
 
 // Streaming needs a readable fetch body and a way to abort it; older browsers post the form.
@@ -90,6 +98,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const stopButton = composer && composer.querySelector(".stop-button");
   const messages = document.getElementById("messages");
   let streaming = null;  // the AbortController of the reply being written
+  let following = 0;  // a scroll to the newest text waiting for the next frame
 
   if (composer && textarea) {
     const fit = () => {
@@ -116,12 +125,17 @@ document.addEventListener("DOMContentLoaded", () => {
       threadBase: composer.dataset.threadBase,
       threadId: composer.dataset.threadId,
       csrfToken: composer.querySelector("input[name=csrf_token]").value,
-      decorate: (node) => { addCopyButtons(node); addReplyCopyButtons(node); localTimes(node); },
-      // Keep the newest text in view, unless the reader has scrolled up to read.
+      decorate,
+      // Keep the newest text in view, unless the reader has scrolled up to read: at most once
+      // a frame, not after every token (each look at the sizes makes the browser lay out).
       follow: () => {
-        if (messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120) {
-          messages.scrollTop = messages.scrollHeight;
-        }
+        if (following) return;
+        following = requestAnimationFrame(() => {
+          following = 0;
+          if (messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120) {
+            messages.scrollTop = messages.scrollHeight;
+          }
+        });
       },
     };
 
@@ -222,9 +236,7 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
-  addCopyButtons(document);
-  addReplyCopyButtons(document);
-  localTimes(document);
+  decorate(document);
 
   // Start at the newest message.
   if (messages) messages.scrollTop = messages.scrollHeight;

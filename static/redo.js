@@ -9,14 +9,9 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!chat || !chat.canStream || !chat.page.threads) return;  // the forms post as they are
   const { page, run } = chat;
   const { start, read, unanswered, clearPane, newReply, notice, stamp, element } = window.ChatStream;
+  const hiddenToken = () => window.ChatStream.hiddenToken(page);
   const pane = page.pane;
   const maxChars = page.composer.querySelector("textarea[name=message]").maxLength;
-
-  function hiddenToken() {
-    const token = element("input");
-    Object.assign(token, { type: "hidden", name: "csrf_token", value: page.csrfToken });
-    return token;
-  }
 
   function button(className, text, type) {
     const node = element("button", className, text);
@@ -133,6 +128,7 @@ document.addEventListener("DOMContentLoaded", () => {
     question.querySelector(".plain").textContent = text.replace(/\r\n/g, "\n").trim();
     question.querySelector("time")?.remove();
     stamp(question, new Date().toISOString());  // the server keeps the time of the edit
+    page.decorate(question);
     const old = question.nextElementSibling;
     const reply = newReply();
     if (old?.matches('article[data-role="assistant"]')) old.replaceWith(reply);

@@ -36,7 +36,7 @@ window.ChatRename = (() => {
   function start(row, button, api) {
     const link = row.querySelector("a");
     if (!link || row.classList.contains("renaming")) return;
-    const url = api + link.getAttribute("href").split("/").pop();
+    const url = api + button.getAttribute("formaction").split("/").pop();
     const input = document.createElement("input");
     Object.assign(input, { type: "text", className: "rename-input", maxLength: 200 });
     input.value = link.textContent;

@@ -45,11 +45,18 @@ window.ChatStream = (() => {
     return article;
   }
 
+  // A time as the server writes it (UTC); the page's decorate() shows it in the reader's zone.
   function stamp(article, iso) {
-    const time = element("time");
+    const time = element("time", "", `${iso.slice(0, 16).replace("T", " ")} UTC`);
     time.setAttribute("datetime", iso);
-    time.textContent = new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
     article.append(time);
+  }
+
+  // The page's CSRF token as a form field, for the forms built here and in redo.js.
+  function hiddenToken(page) {
+    const token = element("input");
+    Object.assign(token, { type: "hidden", name: "csrf_token", value: page.csrfToken });
+    return token;
   }
 
   // A Retry form as the server renders it (a plain POST; the page reloads with the reply).
@@ -59,11 +66,9 @@ window.ChatStream = (() => {
     const form = element("form");
     form.method = "post";
     form.action = `${page.threadBase}${page.threadId}/retry`;
-    const token = element("input");
-    Object.assign(token, { type: "hidden", name: "csrf_token", value: page.csrfToken });
     const button = element("button", "retry-button", "Retry");
     button.type = "submit";
-    form.append(token, button);
+    form.append(hiddenToken(page), button);
     box.append(form);
     return box;
   }
@@ -231,5 +236,5 @@ window.ChatStream = (() => {
   }
 
   // redo.js builds Regenerate and Edit from the same pieces.
-  return { send, start, read, unanswered, clearPane, newReply, notice, stamp, element };
+  return { send, start, read, unanswered, clearPane, newReply, notice, stamp, element, hiddenToken };
 })();
