@@ -7,7 +7,7 @@ from .chat import THREAD_ID_PATTERN
 from .day_groups import group_by_day
 from .errors import InvalidInput, TurnInProgress
 from .markdown import highlight_css
-from .models import FAILED, INTERRUPTED, utc_now
+from .models import FAILED, INTERRUPTED
 from .search import MAX_QUERY_CHARS, search_query, sidebar_page
 from .store import get_store
 
@@ -150,12 +150,12 @@ def _thread_or_404(thread_id):
     return thread
 
 
-def _last_turn_offers(messages, editing):
+def _last_turn_offers(messages, editing, now):
     """What the page offers for the last turn. The last question is last, or followed by its
     reply; while its reply is being written (in another tab, say, or by Regenerate) nothing
     is offered but that news."""
     question = next((m for m in reversed(messages[-2:]) if m.role == "user"), None)
-    answering = bool(question and question.claimed_until and question.claimed_until > utc_now())
+    answering = bool(question and question.claimed_until and question.claimed_until > now)
     last = messages[-1] if messages else None
     retry = None
     if last and not answering:
@@ -199,12 +199,13 @@ def _render_chat(thread, draft="", composer_error=None, status=200, rename=None,
     sidebar = sidebar_page(store, search, current_app.config["THREADS_PER_PAGE"],
                            request.args.get("cursor"))
     messages = store.messages(thread.thread_id) if thread else []
+    now = service.clock()  # one clock for the page (a test's, in tests)
     return render_template(
         "chat.html",
         thread=thread,
         messages=messages,
         sidebar=sidebar,
-        sidebar_groups=group_by_day(sidebar.threads, service.clock()),
+        sidebar_groups=group_by_day(sidebar.threads, now),
         sidebar_times=" ".join(item.updated_at for item in sidebar.threads),
         search=search,
         search_error=search_error,
@@ -218,5 +219,5 @@ def _render_chat(thread, draft="", composer_error=None, status=200, rename=None,
         max_message_chars=current_app.config["MAX_MESSAGE_CHARS"],
         draft=draft,
         composer_error=composer_error,
-        **_last_turn_offers(messages, editing=edit is not None),
+        **_last_turn_offers(messages, editing=edit is not None, now=now),
     ), 400 if search_error else status

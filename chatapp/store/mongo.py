@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ..errors import StoreUnavailable, ThreadExists, ThreadNotFound, TurnInProgress
 from ..models import Message, Thread, from_iso, to_iso
-from .base import (ThreadPage, ThreadStore, decode_cursor, encode_cursor, imported_turns,
+from .base import (ThreadPage, ThreadStore, decode_cursor, imported_turns,
                    page_of, question_and_reply, search_words, take_within_budget)
 from .mongo_schema import IN_ORDER, SIDEBAR_ORDER, prepare_collections
 from .mongo_search import threads_holding
@@ -93,9 +93,7 @@ class MongoThreadStore(ThreadStore):
         query = _after(cursor)
         with self._guard():
             docs = list(self.threads.find(query, LISTED_FIELDS).sort(SIDEBAR_ORDER).limit(limit + 1))
-        threads = [_thread(doc) for doc in docs[:limit]]
-        more = len(docs) > limit
-        return ThreadPage(threads, encode_cursor(threads[-1]) if more else None)
+        return page_of([_thread(doc) for doc in docs], limit)
 
     def search_threads(self, query, limit, cursor=None):
         after, words = _after(cursor), search_words(query)

@@ -20,7 +20,11 @@ def prepare_collections(threads, messages):
 
 def add_turns(messages):
     """Messages stored before replies streamed have no `turn`: each reply answered the message
-    before it (or, alone after a race, itself). Done once; later a no-op."""
+    before it (or, alone after a race, itself). Done once, then noted in `meta`: the search
+    for messages without a turn reads every message, too much for each process's start."""
+    done = messages.database["meta"]
+    if done.find_one({"_id": "turns"}):
+        return
     old = messages.find({"turn": {"$exists": False}}, {"threadId": 1, "seq": 1, "role": 1}).sort(
         [("threadId", ASCENDING), ("seq", ASCENDING)])
     updates, previous = [], None
@@ -34,3 +38,4 @@ def add_turns(messages):
         previous = doc
     if updates:
         messages.bulk_write(updates, ordered=False)
+    done.update_one({"_id": "turns"}, {"$set": {"done": True}}, upsert=True)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from ..errors import StoreUnavailable, ThreadExists, ThreadNotFound, TurnInProgress
 from ..models import Message, Thread
-from .base import (ThreadPage, ThreadStore, decode_cursor, encode_cursor, imported_turns,
+from .base import (ThreadPage, ThreadStore, decode_cursor, imported_turns,
                    page_of, question_and_reply, search_words, take_within_budget)
 from .sqlite_schema import ensure_schema
 from .sqlite_search import find_threads
@@ -76,9 +76,7 @@ class SQLiteThreadStore(ThreadStore):
         sql += " ORDER BY updated_at DESC, thread_id DESC LIMIT ?"
         with self._connection() as db:
             rows = db.execute(sql, args + [limit + 1]).fetchall()
-        threads = [_thread(row) for row in rows[:limit]]
-        more = len(rows) > limit
-        return ThreadPage(threads, encode_cursor(threads[-1]) if more else None)
+        return page_of([_thread(row) for row in rows], limit)
 
     def search_threads(self, query, limit, cursor=None):
         before, words = decode_cursor(cursor) if cursor else None, search_words(query)

@@ -11,11 +11,13 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from ..models import FAILED, INTERRUPTED
+
 FORMAT = "chatapp.thread"
 VERSION = 1
 FILE_STEM_MAX_CHARS = 80
 ROLE_NAMES = {"user": "You", "assistant": "Assistant"}
-CUT_SHORT_WORDS = {"interrupted": "stopped: cut short", "failed": "the model broke off: incomplete",
+CUT_SHORT_WORDS = {INTERRUPTED: "stopped: cut short", FAILED: "the model broke off: incomplete",
                    "length": "cut at the length limit"}
 
 

@@ -3,12 +3,13 @@ InvalidInput naming the field and its place, e.g. `messages[3].role must be "use
 "assistant"`. The same check serves POST /api/thread/import and each line of `flask import`."""
 from datetime import datetime
 
-from ..chat import THREAD_ID_PATTERN
+from ..chat import validate_thread_id
 from ..errors import InvalidInput
 from ..models import Message, Thread, to_iso
+from ..titles import RENAME_MAX_CHARS
 from .document import FORMAT, VERSION
 
-TITLE_MAX_CHARS = 200  # as a rename allows
+TITLE_MAX_CHARS = RENAME_MAX_CHARS  # what a rename allows
 MODEL_MAX_CHARS = 200
 FINISH_REASON_MAX_CHARS = 64
 # Replies are the model's, not the person's, so MAX_MESSAGE_CHARS does not bound them; this only
@@ -27,9 +28,7 @@ def read_document(data, max_message_chars):
     version = data.get("version", VERSION)
     if version != VERSION or isinstance(version, bool):
         raise InvalidInput(f"version must be {VERSION}; this chatapp reads no other.")
-    thread_id = _required(data, "threadId")
-    if not isinstance(thread_id, str) or not THREAD_ID_PATTERN.fullmatch(thread_id):
-        raise InvalidInput("threadId must be a string of 1 to 64 letters, digits, '-' or '_'.")
+    thread_id = validate_thread_id(_required(data, "threadId"))
     thread = Thread(thread_id, _title(_required(data, "title")),
                     _time(_required(data, "createdAt"), "createdAt"),
                     _time(_required(data, "updatedAt"), "updatedAt"),
