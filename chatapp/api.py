@@ -4,7 +4,7 @@ from contextlib import closing
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from . import get_chat_service, titles
-from .chat import validate_thread_id
+from .chat import existing_thread, validate_thread_id
 from .errors import InvalidInput, ThreadNotFound, UnsupportedMediaType
 from .errorhandlers import json_error
 from .search import search_query, sidebar_page
@@ -32,8 +32,7 @@ def list_threads():
 @bp.get("/thread/<thread_id>")
 def thread_messages(thread_id):
     store = get_store()
-    if store.get_thread(validate_thread_id(thread_id)) is None:
-        raise ThreadNotFound(thread_id)
+    existing_thread(store, thread_id)
     return jsonify([message.to_json() for message in store.messages(thread_id)])
 
 

@@ -41,6 +41,14 @@ def validate_message(value, max_chars, name="message"):
     return text
 
 
+def existing_thread(store, thread_id):
+    """The Thread with this id; InvalidInput if the id is malformed, ThreadNotFound if none."""
+    thread = store.get_thread(validate_thread_id(thread_id))
+    if thread is None:
+        raise ThreadNotFound(thread_id)
+    return thread
+
+
 def make_title(message):
     """The first message on one line, cut at a word near TITLE_MAX_CHARS."""
     line = " ".join(message.split())
@@ -144,10 +152,7 @@ class ChatService:
         return Turn(thread, question, until)
 
     def _thread(self, thread_id):
-        thread = self.store.get_thread(validate_thread_id(thread_id))
-        if thread is None:
-            raise ThreadNotFound(thread_id)
-        return thread
+        return existing_thread(self.store, thread_id)
 
     def _claim(self, thread, question):
         """The question claimed for a turn, or TurnInProgress (e.g. a button pressed twice)."""

@@ -4,8 +4,8 @@ import json
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from ..chat import validate_thread_id
-from ..errors import InvalidInput, ThreadNotFound, UnsupportedMediaType
+from ..chat import existing_thread
+from ..errors import InvalidInput, UnsupportedMediaType
 from ..store import get_store
 from .document import content_disposition, download_name, to_document, to_markdown
 from .validate import read_document
@@ -25,9 +25,7 @@ def export_thread(thread_id):
     chosen = request.args.get("format", "json")
     if chosen not in FORMATS:
         raise InvalidInput('format must be "md" (Markdown) or "json".')
-    thread = store.get_thread(validate_thread_id(thread_id))
-    if thread is None:
-        raise ThreadNotFound(thread_id)
+    thread = existing_thread(store, thread_id)
     write, mimetype, extension = FORMATS[chosen]
     response = Response(write(thread, store.messages(thread_id)), mimetype=mimetype)
     response.headers["Content-Disposition"] = content_disposition(download_name(thread, extension))
