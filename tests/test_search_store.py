@@ -222,7 +222,9 @@ def test_mongo_makes_its_text_indexes_on_first_use_and_still_works_on_mongomock(
 # --- SQLite: the index and the tables never disagree ----------------------------------------------
 
 def integrity_check(path):
-    """FTS5's own check that the index holds exactly what its content (the tables) holds."""
+    """FTS5's own check that the index holds exactly what its content (the tables) holds, once
+    the store has indexed what was written since its last search."""
+    SQLiteThreadStore(path).index_for_search()
     with raw_connection(path) as db:
         db.execute("INSERT INTO search (search, rank) VALUES ('integrity-check', 1)")
 
@@ -231,17 +233,50 @@ def test_sqlite_index_matches_the_tables_after_every_kind_of_write(sqlite_path):
     store = SQLiteThreadStore(sqlite_path)
     titled(store, "t1", "First", "question one", "answer one", "question two")
     titled(store, "t2", "Second", "question", start=10)
+    store.index_for_search()  # what follows changes rows already indexed, and rows not yet
     question, _ = store.last_turn("t1")
     store.append_message("t1", "assistant", "answer two", at(20), reply_to=question)
     store.append_message("t1", "assistant", "answer two again", at(21), reply_to=question)
     store.rename_thread("t1", "Renamed")
     store.set_generated_title("t2", "Generated")
+    titled(store, "t3", "Third", "question three", start=30)
+    store.rename_thread("t3", "Third renamed")
+    store.edit_last_question("t3", "question three edited", at(40), at(41))
     integrity_check(sqlite_path)
 
-    store.delete_thread("t2")
+    titled(store, "t4", "Fourth", "question four", start=50)
+    store.delete_thread("t2")  # indexed
+    store.delete_thread("t4")  # not yet
     integrity_check(sqlite_path)
     with raw_connection(sqlite_path) as db:
-        assert db.execute("SELECT thread_id FROM search_keys").fetchall() == [("t1",)]
+        assert db.execute("SELECT thread_id FROM search_keys").fetchall() == [("t1",), ("t3",)]
+    assert found(store, "edited") == ["t3"] and found(store, "four") == []
+
+
+def test_sqlite_ids_that_come_back_after_a_delete_are_searchable(sqlite_path):
+    store = SQLiteThreadStore(sqlite_path)
+    titled(store, "t1", "Kept", "kept words")
+    titled(store, "gone", "Alpha", "alpha words", start=10)
+    store.index_for_search()
+    store.delete_thread("gone")  # the newest thread, key and message ids: the next ones reuse them
+
+    titled(store, "new", "Beta", "beta words", start=20)
+
+    assert found(store, "beta") == ["new"]
+    assert found(store, "alpha") == []
+    integrity_check(sqlite_path)
+
+
+def test_sqlite_a_search_finds_what_was_written_since_the_last_one(sqlite_path):
+    store = SQLiteThreadStore(sqlite_path)
+    titled(store, "t1", "First", "older words")
+    assert found(store, "older") == ["t1"]
+
+    titled(store, "t2", "Second", "newer words", start=10)
+    store.append_message("t1", "assistant", "newer reply", at(20))
+
+    assert found(store, "newer") == ["t1", "t2"]
+    assert found(store, "second") == ["t2"]
 
 
 def test_sqlite_writes_by_other_tools_keep_the_index_in_step(sqlite_path):
@@ -314,6 +349,30 @@ def test_sqlite_database_from_before_search_is_searchable_and_stays_in_step(sqli
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
+def test_sqlite_database_indexed_at_each_write_is_indexed_in_batches_from_then_on(sqlite_path):
+    """A database from when triggers indexed each write as it came (migration 3): all of it is
+    indexed already, so nothing of it is indexed twice, and the old triggers are gone."""
+    store = SQLiteThreadStore(sqlite_path)
+    titled(store, "t1", "Old title", "old words")
+    store.index_for_search()
+    with raw_connection(sqlite_path) as db:
+        db.execute("DROP TABLE search_indexed")
+        db.execute("CREATE TRIGGER search_message_insert AFTER INSERT ON messages BEGIN"
+                   " INSERT INTO search (rowid, body) VALUES (((SELECT key FROM search_keys"
+                   " WHERE thread_id = new.thread_id) << 32) + new.id, new.content); END")
+        db.execute("PRAGMA user_version = 3")
+        db.commit()
+
+    store = SQLiteThreadStore(sqlite_path)
+    store.append_message("t1", "assistant", "new words", at(5))
+
+    assert found(store, "old title") == found(store, "new words") == ["t1"]
+    integrity_check(sqlite_path)
+    with raw_connection(sqlite_path) as db:
+        assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_message_insert'"
+                              ).fetchone()
+
+
 def test_sqlite_migrated_database_has_what_a_new_one_has(sqlite_path, tmp_path):
     database_from_before_search(sqlite_path)
     SQLiteThreadStore(sqlite_path).prepare()
@@ -355,6 +414,8 @@ def corpus(path, rng):
             words = {w.lower() for text in texts for w in re.findall(r"\w+", text)}
             threads[thread_id] = (updated, words)
         db.commit()
+    SQLiteThreadStore(path).index_for_search()
+    with raw_connection(path) as db:
         rows = {w: db.execute("SELECT count(*) FROM search WHERE search MATCH ?",
                               (w,)).fetchone()[0] for w in ("red", "left", "right")}
     assert min(rows.values()) > RARE_ROWS, "the corpus must make these words common"

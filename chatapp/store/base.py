@@ -191,6 +191,10 @@ class ThreadStore(ABC):
         nothing: the thread is listed only with all its messages. Raises ThreadExists if its
         id is taken. Returns the stored Thread."""
 
+    def index_for_search(self):
+        """Bring the search index up to date now, rather than at the next search (SQLite
+        indexes in batches; MongoDB as it writes, so there is nothing to do)."""
+
     @abstractmethod
     def threads_after(self, thread_id, limit):
         """Up to `limit` whole Threads in threadId order, after `thread_id` (None: from the

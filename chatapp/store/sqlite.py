@@ -11,7 +11,7 @@ from ..models import Message, Thread
 from .base import (ThreadPage, ThreadStore, decode_cursor, imported_turns,
                    page_of, question_and_reply, search_words, take_within_budget)
 from .sqlite_schema import ensure_schema
-from .sqlite_search import find_threads
+from .sqlite_search import find_threads, index_pending
 
 log = logging.getLogger(__name__)
 # In Thread's field order. The sidebar reads only the first four: what a row shows.
@@ -83,9 +83,14 @@ class SQLiteThreadStore(ThreadStore):
         if not words:
             return ThreadPage([], None)
         with self._connection() as db:
+            index_pending(db)
             db.execute("BEGIN")  # one snapshot for the whole walk (committed on the way out)
             rows = find_threads(db, words, limit + 1, before)
         return page_of([_thread(row) for row in rows], limit)
+
+    def index_for_search(self):
+        with self._connection() as db:
+            index_pending(db)
 
     def create_thread_if_missing(self, thread_id, title, now, model=None):
         with self._connection() as db:

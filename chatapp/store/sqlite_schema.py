@@ -1,6 +1,6 @@
 """The SQLite store's schema, and the migrations that bring a database made by an older chatapp
 up to date (PRAGMA user_version counts those done)."""
-from .sqlite_search import SEARCH_BACKFILL, SEARCH_SCHEMA
+from .sqlite_search import SEARCH_BACKFILL, SEARCH_IN_BATCHES, SEARCH_SCHEMA, tune_index
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -42,7 +42,8 @@ DROP INDEX IF EXISTS messages_by_thread;
 """, """
 ALTER TABLE threads ADD COLUMN model TEXT;
 ALTER TABLE threads ADD COLUMN title_set INTEGER NOT NULL DEFAULT 0;
-""", SEARCH_BACKFILL]  # 3: the search index filled (SEARCH_SCHEMA made it, empty)
+""", SEARCH_BACKFILL,  # 3: the search index filled (SEARCH_SCHEMA made it, empty)
+    SEARCH_IN_BATCHES]  # 4: the index kept in batches, no longer at each write
 INDEXES = "CREATE INDEX IF NOT EXISTS messages_in_order ON messages (thread_id, turn, id);"
 
 
@@ -52,6 +53,7 @@ def ensure_schema(db):
     db.executescript(SCHEMA + SEARCH_SCHEMA)
     _migrate(db)
     db.execute(INDEXES)
+    tune_index(db)
 
 
 def _migrate(db):

@@ -71,4 +71,5 @@ def import_lines(store, lines, max_message_chars, advance=lambda size: None):
         else:
             report.imported += 1
             report.messages += len(messages)
+    store.index_for_search()  # in one batch now, not at the first search
     return report
