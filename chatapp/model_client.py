@@ -39,6 +39,16 @@ class ModelClient:
         # once: scanning the environment was a third of the app's own time per turn.
         self._proxies = requests.utils.get_environ_proxies(self.base_url)
         self._verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        # Every call goes to one address with the same headers: prepared once, only the body
+        # each time (requests would parse the address and merge the session's settings anew,
+        # most of its own time per call). None: a malformed address, said at each call.
+        try:
+            self._request = requests.Request(
+                "POST", f"{self.base_url}/chat/completions",
+                headers={**requests.utils.default_headers(), "Authorization": f"Bearer {api_key}"},
+            ).prepare()
+        except requests.RequestException:
+            self._request = None
 
     def __repr__(self):  # never show the key
         return f"ModelClient(base_url={self.base_url!r}, model={self.model!r})"
@@ -79,16 +89,21 @@ class ModelClient:
                 "not_configured",
                 "No OpenAI API key is set. Put OPENAI_API_KEY=... in the .env file and restart.",
             )
+        if self._request is None:
+            raise self._unreachable()
+        request = self._request.copy()
+        request.prepare_body(data=None, files=None, json=body)
         try:
-            return session.post(f"{self.base_url}/chat/completions", json=body, stream=stream,
-                                headers={"Authorization": f"Bearer {self._api_key}"},
-                                timeout=self.timeout)
+            return session.send(request, stream=stream, timeout=self.timeout,
+                                proxies=self._proxies, verify=self._verify)
         except requests.Timeout:
             raise self.timeout_error() from None
         except requests.RequestException:
-            raise ModelError(
-                "unreachable", f"Could not connect to the model service at {self.base_url}."
-            ) from None
+            raise self._unreachable() from None
+
+    def _unreachable(self):
+        return ModelError("unreachable",
+                          f"Could not connect to the model service at {self.base_url}.")
 
     def timeout_error(self):
         return ModelError(
@@ -103,10 +118,7 @@ class ModelClient:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
-            session = requests.Session()
-            session.trust_env = False
-            session.proxies, session.verify = self._proxies, self._verify
-            return session
+            return requests.Session()
 
     @contextmanager
     def _session(self):

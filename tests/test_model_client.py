@@ -197,6 +197,16 @@ def test_refused_connection_is_unreachable(make_client, debug_logs):
     assert_readable_and_keyless(error, client, debug_logs)
 
 
+@pytest.mark.parametrize("base_url", ["api.example.com/v1", "http://exa mple.com/v1", "http://"])
+def test_a_malformed_address_is_said_at_each_call_not_a_crash_at_start(make_client, base_url):
+    client = make_client(base_url=base_url)
+
+    error = failure(client)
+
+    assert (error.kind, error.status) == ("unreachable", 502)
+    assert base_url.rstrip("/") in error.message
+
+
 @pytest.mark.parametrize("body", [
     b"this is not JSON",
     {"id": "chatcmpl-1", "object": "chat.completion"},  # no choices
