@@ -19,7 +19,11 @@ from chatapp import create_app  # noqa: E402
 app = create_app()
 
 if __name__ == "__main__":
-    from chatapp.serving import serve
+    from chatapp.serving import open_access_refused, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(app, host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "5000")))
+    host = os.environ.get("HOST", "127.0.0.1")
+    refused = open_access_refused(app.config, host)
+    if refused:
+        raise SystemExit(refused)
+    serve(app, host=host, port=int(os.environ.get("PORT", "5000")))

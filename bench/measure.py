@@ -12,7 +12,9 @@ WARMUP = 30              # untimed requests before each timed series
 # Settings the app reads from the environment; removed so the app's defaults apply.
 APP_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_TIMEOUT", "SYSTEM_PROMPT",
            "MONGO_URI", "SQLITE_PATH", "MAX_MESSAGE_CHARS", "HISTORY_MAX_CHARS",
-           "MAX_CONTENT_LENGTH", "CORS_ORIGINS", "SECRET_KEY")
+           "MAX_CONTENT_LENGTH", "CORS_ORIGINS", "SECRET_KEY", "LOGIN_REQUIRED",
+           "RATELIMIT_CHAT", "RATELIMIT_STORAGE_URI", "OPENAI_MAX_RETRIES", "PUBLIC_URL",
+           "TRUSTED_HOSTS", "PROXY_COUNT", "SQLITE_BUSY_TIMEOUT")
 SIDEBAR_SIZES = {"side10": 10, "side50": 50, "side10k": 10_000}
 # One app per database, all served by the one app process: "main" (turns, appends, the thread
 # page), three for the sidebar, "streams" (the streamed turns) and two for search.

@@ -9,9 +9,12 @@ from flask_cors import CORS
 from flask_wtf.csrf import CSRFProtect
 
 from . import store
+from .store import get_store
 from .chat import ChatService
 from .config import Config, model_choices
+from .json_input import CheckedRequest
 from .model_client import ModelClient
+from .retry_policy import RetryPolicy
 from .titles import TitleMaker
 
 csrf = CSRFProtect()
@@ -30,13 +33,16 @@ def create_app(test_config=None, instance_path=None):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
 
     app.json.sort_keys = False  # answer in the documented field order, and skip a sort per object
+    app.request_class = CheckedRequest  # every JSON body checked as it is parsed (json_input.py)
     csrf.init_app(app)
     store.init_app(app)
     if app.config["CORS_ORIGINS"]:
         CORS(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}})
     app.extensions["chat_service"] = _build_chat_service(app.config, app.extensions["thread_store"])
 
-    from . import api, errorhandlers, markdown, web
+    from . import api, errorhandlers, hosting, markdown, web
+
+    hosting.init_app(app)  # proxies, hosts and links, security headers on every response
 
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # JSON only: a browser cannot send that cross-site without a preflight
@@ -51,26 +57,41 @@ def create_app(test_config=None, instance_path=None):
     csrf.exempt(transfer.bp)  # JSON only, like the rest of the API
     app.cli.add_command(transfer.export_command)
     app.cli.add_command(transfer.import_command)
+
+    from . import health  # GET /healthz
+
+    app.register_blueprint(health.bp)
+
+    from . import auth, limits, users_cli  # accounts: sign-in, and the commands that make users
+
+    app.register_blueprint(auth.bp)
+    app.cli.add_command(users_cli.users)
+    limits.init_app(app)  # last: it wraps views the blueprints above registered
     return app
 
 
 def get_chat_service():
-    """The app's ChatService (views and the API call this; the service knows nothing of Flask)."""
-    return current_app.extensions["chat_service"]
+    """The app's ChatService, on the conversations this request may touch (get_store): views
+    and the API call this; the service knows nothing of Flask."""
+    service, store = current_app.extensions["chat_service"], get_store()
+    return service if store is service.store else service.using(store)
 
 
 def _build_chat_service(config, thread_store):
     models = model_choices(config)
+    retries = RetryPolicy(config["OPENAI_MAX_RETRIES"])
     model = ModelClient(config["OPENAI_API_KEY"], config["OPENAI_BASE_URL"],
-                        models[0], config["OPENAI_TIMEOUT"])
-    titles = (TitleMaker(thread_store, model, config["TITLE_MODEL"])
+                        models[0], config["OPENAI_TIMEOUT"],
+                        retries=retries)
+    titles = (TitleMaker(model, config["TITLE_MODEL"])
               if config["TITLE_GENERATION"] else None)
     return ChatService(thread_store, model, models=models, titles=titles,
                        max_message_chars=config["MAX_MESSAGE_CHARS"],
                        history_max_chars=config["HISTORY_MAX_CHARS"],
                        system_prompt=config["SYSTEM_PROMPT"],
-                       # A question is held for one answer at a time; longer than any pause.
-                       claim_seconds=config["OPENAI_TIMEOUT"] + 30)
+                       # A question is held for one answer at a time: longer than any
+                       # pause, even with every retry and its longest wait.
+                       claim_seconds=retries.longest_call(config["OPENAI_TIMEOUT"]) + 30)
 
 
 def _instance_secret_key(instance_path):

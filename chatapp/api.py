@@ -1,12 +1,14 @@
 """The JSON API, in the reference design's shapes (POST /api/chat, GET|DELETE /api/thread...)."""
+import re
 from contextlib import closing
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import get_chat_service, titles
 from .chat import existing_thread, validate_thread_id
 from .errors import InvalidInput, ThreadNotFound, UnsupportedMediaType
 from .errorhandlers import json_error
+from .hosting import external_url
 from .search import search_query, sidebar_page
 from .sse import encode_event
 from .store import get_store
@@ -14,6 +16,7 @@ from .streaming import reply_events
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_PAGE_SIZE = 100
+PAGE_SIZE_TEXT = re.compile(r"[0-9]{1,3}")
 
 
 @bp.get("/thread")
@@ -23,8 +26,8 @@ def list_threads():
     page = sidebar_page(get_store(), query, limit, request.args.get("cursor"))
     response = jsonify([thread.to_json() for thread in page.threads])
     if page.next_cursor:
-        next_url = url_for(".list_threads", limit=limit, cursor=page.next_cursor, q=query,
-                           _external=True)  # q=None: left out
+        next_url = external_url("api.list_threads", limit=limit, cursor=page.next_cursor,
+                                q=query)  # q=None: left out
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response
 
@@ -127,6 +130,7 @@ def _json_object(example='{"message": "Hello"}', optional=False):
 
 def _page_size():
     raw = request.args.get("limit", str(current_app.config["THREADS_PER_PAGE"]))
-    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    # At most three ASCII digits before int(): int() of thousands of digits raises ValueError.
+    if not PAGE_SIZE_TEXT.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidInput(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
     return int(raw)

@@ -5,12 +5,13 @@ streamed is chatapp.streaming; it uses `begin`, `prompt` and `save_reply` from h
 A question is claimed while it is being answered, so that one answer is asked for at a time
 (Retry pressed twice makes one call). The claim is a lease in the store, not a lock in this
 process: it holds across processes and lapses by itself if the process dies mid-turn."""
+import copy
 import logging
 import re
 import uuid
 from dataclasses import dataclass, replace
 
-from .errors import InvalidInput, ModelError, ThreadNotFound, TurnInProgress
+from .errors import InvalidInput, ModelError, StoreUnavailable, ThreadNotFound, TurnInProgress
 from .models import Message, Thread, seconds_after, utc_now
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,8 @@ class Turn:
 @dataclass(frozen=True)
 class TurnResult:
     thread: Thread  # as it was when the turn began
-    reply: Message | None  # None when the model call failed; `error` says why
-    error: ModelError | None = None
+    reply: Message | None  # None when no reply was stored; `error` says why
+    error: ModelError | StoreUnavailable | None = None  # the question is stored either way
 
 
 class ChatService:
@@ -88,9 +89,16 @@ class ChatService:
         self.claim_seconds = claim_seconds  # longer than any pause in a reply (OPENAI_TIMEOUT)
         self.clock = clock
 
+    def using(self, store):
+        """The same service on another store: one user's conversations (store.OwnedStore)."""
+        service = copy.copy(self)
+        service.store = store
+        return service
+
     def send(self, message, thread_id=None, model=None):
-        """Run a turn. Bad input raises InvalidInput and stores nothing; a model failure comes
-        back in TurnResult.error with the user's message already stored."""
+        """Run a turn. Bad input raises InvalidInput and stores nothing; a model failure, or a
+        reply the database would not take, comes back in TurnResult.error with the user's
+        message already stored."""
         return self.answer(self.begin(message, thread_id, model))
 
     def retry(self, thread_id):
@@ -176,18 +184,26 @@ class ChatService:
         except ModelError as error:
             self.give_up(turn, error)
             return TurnResult(turn.thread, None, error)
-        return TurnResult(turn.thread,
-                          self.save_reply(turn, reply.text, reply.finish_reason, reply.usage))
+        try:
+            saved = self.save_reply(turn, reply.text, reply.finish_reason, reply.usage)
+        except StoreUnavailable as error:  # the reply is lost; the question stays, for a Retry
+            return TurnResult(turn.thread, None, error)
+        return TurnResult(turn.thread, saved)
 
     def save_reply(self, turn, text, finish_reason, usage=None):
         """Store the reply right after its question, which ends the claim (and, after a new
         thread's first exchange, start naming it in the background). Raises ThreadNotFound if
-        the thread was deleted meanwhile."""
-        reply = self.store.append_message(turn.thread.thread_id, "assistant", text, self.clock(),
-                                          reply_to=turn.question, finish_reason=finish_reason,
-                                          usage=usage)
+        the thread was deleted meanwhile, StoreUnavailable if the database failed (the
+        question then freed for a Retry, if the database allows)."""
+        try:
+            reply = self.store.append_message(turn.thread.thread_id, "assistant", text,
+                                              self.clock(), reply_to=turn.question,
+                                              finish_reason=finish_reason, usage=usage)
+        except StoreUnavailable:
+            self._release_if_possible(turn)
+            raise
         if self.titles:
-            self.titles.after_reply(turn, reply, self.model_for(turn.thread))
+            self.titles.after_reply(self.store, turn, reply, self.model_for(turn.thread))
         return reply
 
     def validate_model(self, model):
@@ -212,6 +228,12 @@ class ChatService:
         log.warning("No reply for thread %s: %s (%s)", turn.thread.thread_id, error.message,
                     getattr(error, "kind", error.code))
         self.store.release_turn(turn.thread.thread_id, turn.question.turn)
+
+    def _release_if_possible(self, turn):
+        try:
+            self.store.release_turn(turn.thread.thread_id, turn.question.turn)
+        except StoreUnavailable:  # the claim lapses by itself, claim_seconds on
+            pass
 
     def _claim_end(self, now):
         return seconds_after(now, self.claim_seconds)

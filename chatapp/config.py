@@ -45,17 +45,37 @@ class Config:
         self.TITLE_MODEL = os.environ.get("TITLE_MODEL", "").strip() or None  # None: the chat's
         self.TITLE_GENERATION = _bool("TITLE_GENERATION", True)
         self.OPENAI_TIMEOUT = _float("OPENAI_TIMEOUT", 60.0)
+        # Asks again after a failure that may pass (see chatapp/retry_policy.py); 0: never.
+        self.OPENAI_MAX_RETRIES = _int("OPENAI_MAX_RETRIES", 2)
         self.SYSTEM_PROMPT = os.environ.get("SYSTEM_PROMPT", "").strip()
         self.MONGO_URI = os.environ.get("MONGO_URI", "").strip() or None
         # How long a request waits for an unreachable MongoDB before answering 503.
         self.MONGO_TIMEOUT_MS = _int("MONGO_TIMEOUT_MS", 3000)
         self.SQLITE_PATH = os.environ.get("SQLITE_PATH", "").strip() or None
+        # How long a write waits for another process's write before answering 503.
+        self.SQLITE_BUSY_TIMEOUT = _float("SQLITE_BUSY_TIMEOUT", 5.0)
         self.MAX_MESSAGE_CHARS = _int("MAX_MESSAGE_CHARS", 20_000)
         self.HISTORY_MAX_CHARS = _int("HISTORY_MAX_CHARS", 48_000)
         # A 20,000-character message JSON-escaped as \uXXXX pairs stays well under this.
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
         self.CORS_ORIGINS = _list("CORS_ORIGINS")
+        # Absolute links (the API's `Link` header) are built from this, never from `Host`.
+        self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "").strip() or None
+        # Flask answers any other Host with 400; None (unset) answers every host.
+        self.TRUSTED_HOSTS = _list("TRUSTED_HOSTS") or None
+        # Proxies in front whose X-Forwarded-For/-Proto/-Host are believed; 0: none.
+        self.PROXY_COUNT = _int("PROXY_COUNT", 0)
         self.THREADS_PER_PAGE = 50
+        # Accounts (chatapp/auth.py): off, one person on their own machine, nobody signs in.
+        self.LOGIN_REQUIRED = _bool("LOGIN_REQUIRED", False)
+        # `make run` on an address others can reach, with sign-in off, only if this says so.
+        self.ALLOW_OPEN_ACCESS = _bool("ALLOW_OPEN_ACCESS", False)
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_CHAT = os.environ.get("RATELIMIT_CHAT", "").strip() or "30/minute"
+        self.RATELIMIT_SIGNIN = os.environ.get("RATELIMIT_SIGNIN", "").strip() or "10/minute"
+        # memory:// counts in each process; redis://... or mongodb://... shares the counts.
+        self.RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI", "").strip()
+                                      or "memory://")
         # The session holds only the CSRF token and flash messages; Lax keeps it off
         # cross-site posts as a second guard beside the token.
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -3,6 +3,7 @@ from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import limits
 from .errors import ChatAppError
 
 FRIENDLY_HTTP = {
@@ -57,7 +58,11 @@ def _handle_http(error):
     if error.code == 413:
         limit = request.max_content_length
         message = f"The request is larger than the limit of {limit:,} bytes." if limit else message
-    return _handle(ChatAppError(message, status=error.code, code=code))
+    response = _handle(ChatAppError(message, status=error.code, code=code))
+    if error.code == 429:  # over a rate limit (chatapp/limits.py): say when to come back
+        body, status = response
+        return body, status, {"Retry-After": str(limits.seconds_to_wait())}
+    return response
 
 
 def _handle_unexpected(error):

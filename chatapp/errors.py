@@ -1,4 +1,7 @@
 """Errors a person can read. Each carries the HTTP status and code the JSON API answers with."""
+from contextlib import contextmanager
+
+import click
 
 
 class ChatAppError(Exception):
@@ -37,6 +40,14 @@ class ThreadExists(ChatAppError):
         self.thread_id = thread_id
 
 
+class UserExists(ChatAppError):
+    status = 409
+    code = "user_exists"
+
+    def __init__(self, name):
+        super().__init__(f"There is already a user named {name!r}.")
+
+
 class TurnInProgress(ChatAppError):
     status = 409
     code = "turn_in_progress"
@@ -56,8 +67,10 @@ class StoreUnavailable(ChatAppError):
 class ModelError(ChatAppError):
     """Any failure to get a reply from the model; `kind` says which one."""
 
-    STATUS_BY_KIND = {"not_configured": 503, "timeout": 504}
-    CODE_BY_KIND = {"not_configured": "model_not_configured", "timeout": "upstream_timeout"}
+    # Out of credit is like no key: nothing changes until whoever runs the server acts.
+    STATUS_BY_KIND = {"not_configured": 503, "out_of_credit": 503, "timeout": 504}
+    CODE_BY_KIND = {"not_configured": "model_not_configured",
+                    "out_of_credit": "model_out_of_credit", "timeout": "upstream_timeout"}
 
     def __init__(self, kind, message):
         super().__init__(message, status=self.STATUS_BY_KIND.get(kind, 502),
@@ -68,3 +81,13 @@ class ModelError(ChatAppError):
 class UnsupportedMediaType(ChatAppError):
     status = 415
     code = "unsupported_media_type"
+
+
+@contextmanager
+def errors_said():
+    """In a command: an error a person can read (a refused name, a database that is down) ends
+    it with that message, not a traceback. (What a command had stored by then stays.)"""
+    try:
+        yield
+    except ChatAppError as error:
+        raise click.ClickException(error.message) from error

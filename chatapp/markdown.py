@@ -1,5 +1,6 @@
 """Replies as safe Markdown: raw HTML is escaped, unsafe link schemes are dropped (markdown-it's
-validateLink), and fenced code is highlighted by Pygments."""
+validateLink), and fenced code is highlighted by Pygments. Each is rendered once and kept in a
+cache bounded by bytes, however long the replies."""
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -8,6 +9,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from .sized_cache import SizedCache
 
 CODE_FORMATTER = HtmlFormatter(nowrap=True)
 
@@ -31,10 +34,19 @@ _md.enable(["table", "strikethrough"])
 _md.add_render_rule("link_open", _link_open)
 
 
-@lru_cache(maxsize=8192)
+# In bytes of text and HTML. A 2,000-message thread of typical replies takes about 3 MB, so
+# several long threads stay warm; however long the replies stored, it never holds more.
+RENDERED_CACHE_BYTES = 32 * 1024 * 1024
+_rendered = SizedCache(RENDERED_CACHE_BYTES)
+
+
 def render_markdown(text):
     """HTML for a message; cached, so a long thread renders each message once, not per view."""
-    return Markup(_md.render(text))
+    html = _rendered.get(text)
+    if html is None:
+        html = Markup(_md.render(text))
+        _rendered.put(text, html)
+    return html
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""The two records the app keeps, as the reference design names them.
+"""The records the app keeps: threads and messages, as the reference design names them, and users.
 
 A time is kept as the text the API shows: ISO 8601 in UTC to the millisecond, such as
 `2026-11-26T21:34:37.123Z` (the form JavaScript's Date.toISOString gives). Its width is fixed, so
@@ -18,6 +18,18 @@ def to_iso(moment):
 def from_iso(text):
     """A time's text as an aware UTC datetime; ValueError if it is not ISO 8601."""
     return datetime.fromisoformat(text).astimezone(timezone.utc)  # 3.11+ reads the "Z"
+
+
+def parse_time(text):
+    """A time from outside (ISO 8601 with its zone) as a time the app keeps; ValueError if it is
+    not one, or has no UTC time the app can keep (0001-01-01T00:00+01:00 is in year 0 in UTC)."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:  # a local time, but whose?
+        raise ValueError(f"{text!r} has no time zone")
+    try:
+        return to_iso(moment)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range in UTC") from None
 
 
 def utc_now():
@@ -75,3 +87,11 @@ class Message:
             if self.usage:
                 data["usage"] = self.usage
         return data
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str  # fixed for life (a name could be reused after a delete; an id never is)
+    name: str
+    password_hash: str = field(repr=False)  # werkzeug's scrypt hash; the password is never kept
+    created_at: str = ""

@@ -64,24 +64,24 @@ def _clip(text):
 class TitleMaker:
     """Asks the model to name each new conversation once its first reply is stored."""
 
-    def __init__(self, store, client, title_model=None):
-        self.store = store
+    def __init__(self, client, title_model=None):
         self.client = client
         self.title_model = title_model  # None: ask the conversation's own model
         self._tasks = set()
         self._lock = threading.Lock()
 
-    def after_reply(self, turn, reply, model):
+    def after_reply(self, store, turn, reply, model):
         """Start naming the thread if this reply ends its first exchange; the background
-        task, or None. A daemon thread (a greenlet under `make run`), so nothing waits."""
+        task, or None. A daemon thread (a greenlet under `make run`), so nothing waits.
+        `store`: the one the turn ran on (one user's conversations, or nobody's)."""
         thread, question = turn.thread, turn.question
         # The title is still the placeholder this very question gave it: the first exchange
         # (or its Retry). Named by the person, or named already: nothing to do.
         if thread.title_set or thread.title != make_title(question.content):
             return None
         task = threading.Thread(target=self._name, daemon=True, name="title",
-                                args=(thread.thread_id, question.content, reply.content,
-                                      self.title_model or model))
+                                args=(store, thread.thread_id, question.content,
+                                      reply.content, self.title_model or model))
         with self._lock:
             self._tasks.add(task)
         task.start()
@@ -96,14 +96,14 @@ class TitleMaker:
             task.join(max(0.0, deadline - time.monotonic()))
         return not any(task.is_alive() for task in tasks)
 
-    def _name(self, thread_id, question, reply, model):
+    def _name(self, store, thread_id, question, reply, model):
         # Under gevent a new thread runs at once, until it first waits: yield first, so the
         # reply is written out before any of this work is done.
         time.sleep(0)
         try:
             title = clean_title(self.client.complete(title_prompt(question, reply), model).text)
             if title:  # else the shortened first message stays
-                self.store.set_generated_title(thread_id, title)
+                store.set_generated_title(thread_id, title)
         except ChatAppError as error:  # the model or the database failed: keep the placeholder
             log.info("No title for thread %s: %s", thread_id, error.message)
         except Exception:

@@ -18,24 +18,6 @@ CUT_SHORT_NOTES = {
 }
 
 
-# No inline scripts, no framing, no foreign resources: a second wall behind the escaping of replies.
-# (Inline styles stay allowed: Markdown tables align their columns with style attributes.)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
-    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
-
-
-@bp.after_app_request
-def add_security_headers(response):
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
-
-
 @bp.get("/")
 def new_chat():
     return _render_chat(None)

@@ -35,7 +35,12 @@ def app_config(tmp_path, fake_openai):
         "OPENAI_API_KEY": TEST_API_KEY,
         "OPENAI_BASE_URL": fake_openai.url,
         "OPENAI_TIMEOUT": 5.0,
+        # Off, so a failure the fake model is told to give is the answer; tests of retries
+        # (test_model_retries.py) turn them on.
+        "OPENAI_MAX_RETRIES": 0,
         "MONGO_URI": None,
+        # Tests send many messages from one address; tests of the limit set their own.
+        "RATELIMIT_CHAT": "1000/minute",
         # Off, so the fake model sees only each test's own calls; tests of titles turn it on.
         "TITLE_GENERATION": False,
     }

@@ -6,9 +6,20 @@ import json
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+
+# An answer that closes the connection without a word: a failure before the response starts.
+HANG_UP = "hang up"
+
+
+def failure(status, body=None, headers=None):
+    """A failed answer: `status`, `body` (else an error saying which), and these headers."""
+    body = body if body is not None else {"error": {"message": f"fake failure {status}"}}
+    return status, body, headers or {}
 
 
 def completion(text, model="fake-model"):
@@ -119,10 +130,9 @@ class FakeOpenAI:
         """Answer every request with this Stream (or a function of the request giving one)."""
         self.respond(lambda request_json: (200, stream(request_json) if callable(stream) else stream))
 
-    def fail_with(self, status, body=None):
+    def fail_with(self, status, body=None, headers=None):
         """Answer with this status and body (a dict is sent as JSON, bytes as they are)."""
-        self.respond(lambda _request: (status, body if body is not None else
-                                       {"error": {"message": f"fake failure {status}"}}))
+        self.respond(lambda _request: failure(status, body, headers))
 
     def delay(self, seconds, then=echo_reply):
         def slow(request_json):
@@ -131,9 +141,22 @@ class FakeOpenAI:
         self.respond(slow)
 
     def respond(self, handler):
-        """handler(request_json) -> (status, body); the general form of the above."""
+        """handler(request_json) -> (status, body), (status, body, headers) or HANG_UP; the
+        general form of the above."""
         with self._lock:
             self._handler = handler
+
+    def answer_in_turn(self, *answers):
+        """Answer the next requests with these, one each, then as before. Each is an answer as
+        a handler gives one, or a handler: e.g. failure(503), HANG_UP, (200, completion("Hi"))."""
+        with self._lock:
+            queued, then = deque(answers), self._handler
+
+        def next_answer(request_json):
+            with self._lock:
+                answer = queued.popleft() if queued else then
+            return answer(request_json) if callable(answer) else answer
+        self.respond(next_answer)
 
     def _answer(self, path, headers, body):
         with self._lock:
@@ -158,11 +181,16 @@ def _make_handler(fake):
         def do_POST(self):
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
-            status, payload = fake._answer(self.path, dict(self.headers), body)
+            answer = fake._answer(self.path, dict(self.headers), body)
+            if answer == HANG_UP:
+                self.close_connection = True
+                return
+            status, payload, *headers = answer
             if isinstance(payload, Stream):
                 return self._stream(status, payload)
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            head = (f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+            extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or [{}])[0].items())
+            head = (f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{extra}"
                     f"Content-Length: {len(data)}\r\n\r\n").encode()
             self.wfile.write(head + data)  # one write: headers and body in one segment
 

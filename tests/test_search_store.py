@@ -16,7 +16,8 @@ from chatapp.store import MongoThreadStore, SQLiteThreadStore
 from chatapp.store.sqlite_schema import MIGRATIONS
 from chatapp.store.sqlite_search import RARE_ROWS
 from tests.test_store_contract import (at, mongo_database, mongo_db, open_store,  # noqa: F401
-                                       old_sqlite_database, raw_connection, sqlite_path)
+                                       old_sqlite_database, raw_connection, sqlite_path,
+                                       without_owners)
 
 SEARCH_KINDS = ["sqlite"] + (["mongodb"] if os.environ.get("TEST_MONGO_URI") else [])
 
@@ -328,6 +329,7 @@ def database_from_before_search(path):
                                        " WHERE name LIKE 'search%'").fetchall():
             if kind in ("table", "view", "trigger"):
                 db.execute(f"DROP {kind.upper()} IF EXISTS {name}")
+        without_owners(db)
         db.execute("PRAGMA user_version = 2")
         db.execute("INSERT INTO threads (thread_id, title, created_at, updated_at)"
                    " VALUES ('t1', 'Old trip', ?, ?)", (at(0), at(1)))
@@ -356,6 +358,7 @@ def test_sqlite_database_indexed_at_each_write_is_indexed_in_batches_from_then_o
     titled(store, "t1", "Old title", "old words")
     store.index_for_search()
     with raw_connection(sqlite_path) as db:
+        without_owners(db)
         db.execute("DROP TABLE search_indexed")
         db.execute("CREATE TRIGGER search_message_insert AFTER INSERT ON messages BEGIN"
                    " INSERT INTO search (rowid, body) VALUES (((SELECT key FROM search_keys"
@@ -380,9 +383,13 @@ def test_sqlite_migrated_database_has_what_a_new_one_has(sqlite_path, tmp_path):
     SQLiteThreadStore(fresh).prepare()
 
     def schema(path):
+        """Each table's columns (ALTER TABLE writes its CREATE statement differently), and the
+        statements of everything else."""
         with raw_connection(path) as db:
-            return sorted(db.execute("SELECT type, name, sql FROM sqlite_master"
-                                     " WHERE name NOT LIKE 'sqlite_%'").fetchall())
+            rows = db.execute("SELECT type, name, sql FROM sqlite_master"
+                              " WHERE name NOT LIKE 'sqlite_%'").fetchall()
+            return sorted((kind, name, str(db.execute(f"PRAGMA table_xinfo({name})").fetchall())
+                           if kind == "table" else sql) for kind, name, sql in rows)
 
     assert schema(sqlite_path) == schema(fresh)
 

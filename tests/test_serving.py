@@ -51,7 +51,9 @@ def server_process(tmp_path, fake_openai):
            "OPENAI_API_KEY": TEST_API_KEY, "OPENAI_BASE_URL": fake_openai.url,
            "OPENAI_TIMEOUT": "10", "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
            # Set, even if empty, so that a developer's .env cannot change what is tested.
-           "MONGO_URI": "", "SYSTEM_PROMPT": "", "CORS_ORIGINS": ""}
+           "MONGO_URI": "", "SYSTEM_PROMPT": "", "CORS_ORIGINS": "", "LOGIN_REQUIRED": "",
+           # Forty streams at once from one address: more than the default limit allows.
+           "RATELIMIT_CHAT": "1000/minute"}
     log_path = tmp_path / "server.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env,

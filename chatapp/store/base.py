@@ -7,7 +7,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from ..errors import InvalidInput
-from ..models import from_iso, to_iso
+from ..models import parse_time
+from .users import UserStore
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ def decode_cursor(cursor):
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         updated_at, thread_id = raw.split("|", 1)
-        return to_iso(from_iso(updated_at)), thread_id  # checked, in the form times are kept
+        return parse_time(updated_at), thread_id  # checked, in the form times are kept
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput("The page cursor is not valid; start again from the first page.") from None
 
@@ -83,8 +84,8 @@ def imported_turns(messages, numbers):
     return turns
 
 
-class ThreadStore(ABC):
-    """Threads and their messages. Knows nothing of Flask; raises StoreUnavailable when down.
+class ThreadStore(UserStore, ABC):
+    """Threads and their messages, and the users (UserStore). Knows nothing of Flask; raises StoreUnavailable when down.
     Times in and out (`now`, createdAt...) are ISO 8601 text, as chatapp.models keeps them."""
 
     @abstractmethod
@@ -92,16 +93,22 @@ class ThreadStore(ABC):
         """Create the schema or indexes now (otherwise done lazily on first use)."""
 
     @abstractmethod
+    def check(self):
+        """Raise StoreUnavailable unless the database answers now and would take a write (for
+        /healthz); as quick as the store's own timeouts."""
+
+    @abstractmethod
     def get_thread(self, thread_id):
         """The Thread, or None."""
 
     @abstractmethod
-    def list_threads(self, limit, cursor=None):
-        """A ThreadPage, newest update first (ties by threadId), never loading messages."""
+    def list_threads(self, limit, cursor=None, owner=None):
+        """A ThreadPage of `owner`'s threads (None: the threads of nobody), newest update first
+        (ties by threadId), never loading messages."""
 
     @abstractmethod
-    def search_threads(self, query, limit, cursor=None):
-        """A ThreadPage of the threads holding every word of `query` (see search_words), each
+    def search_threads(self, query, limit, cursor=None, owner=None):
+        """A ThreadPage of `owner`'s threads (as list_threads) holding every word of `query` (see search_words), each
         word in the title or in any message (one word may be in the title, another in a reply),
         as a whole word, in any case and with or without accents: "deploy" finds "Deploy" and
         "déploy", not "deployed" or "redeploy". Ordered and paged as list_threads is (its
@@ -109,13 +116,15 @@ class ThreadStore(ABC):
         as search syntax (quotes, `*`, `-`, `OR`, `NEAR`... are only separators or words)."""
 
     @abstractmethod
-    def create_thread_if_missing(self, thread_id, title, now, model=None):
-        """Atomically create the thread unless it exists; return the stored Thread."""
+    def create_thread_if_missing(self, thread_id, title, now, model=None, owner=None):
+        """Atomically create the thread, `owner`'s (a user id; None: nobody's), unless it
+        exists; return the stored Thread."""
 
-    def add_question(self, thread_id, title, content, now, *, model=None, claim_until=None):
+    def add_question(self, thread_id, title, content, now, *, model=None, claim_until=None,
+                     owner=None):
         """create_thread_if_missing, then append_message of a question: (the Thread as it was
         before the question, the question). A store that can does both in one transaction."""
-        thread = self.create_thread_if_missing(thread_id, title, now, model)
+        thread = self.create_thread_if_missing(thread_id, title, now, model, owner)
         return thread, self.append_message(thread_id, "user", content, now, claim_until=claim_until)
 
     @abstractmethod
@@ -184,7 +193,7 @@ class ThreadStore(ABC):
     # --- export and import (chatapp.transfer) ---
 
     @abstractmethod
-    def import_thread(self, thread, messages):
+    def import_thread(self, thread, messages, owner=None):
         """Store a whole conversation as exported: the Thread as it is (times, model,
         title_set) and its Messages in order (times, finish reasons, usage kept). A reply
         answers the question right before it; any other message is a turn of its own. All or

@@ -15,6 +15,7 @@ from .base import (ThreadPage, ThreadStore, decode_cursor, imported_turns,
                    page_of, question_and_reply, search_words, take_within_budget)
 from .mongo_schema import IN_ORDER, SIDEBAR_ORDER, prepare_collections
 from .mongo_search import threads_holding
+from .mongo_users import MongoUsers, prepare_user_collections
 
 log = logging.getLogger(__name__)
 LISTED_FIELDS = {"_id": 0, "threadId": 1, "title": 1, "createdAt": 1, "updatedAt": 1}
@@ -70,10 +71,11 @@ def _after(cursor):
                     {"updatedAt": updated_at, "threadId": {"$lt": thread_id}}]}
 
 
-class MongoThreadStore(ThreadStore):
+class MongoThreadStore(MongoUsers, ThreadStore):
     def __init__(self, db):
         self.threads = db["threads"]
         self.messages_ = db["messages"]
+        self.users, self.tokens = db["users"], db["api_tokens"]
         self._indexes_lock = threading.Lock()
         self._indexes_ready = False
 
@@ -82,21 +84,26 @@ class MongoThreadStore(ThreadStore):
         fork) and by `flask init-db`."""
         with self._guard(check_indexes=False):
             prepare_collections(self.threads, self.messages_)
+            prepare_user_collections(self.users, self.tokens)
         self._indexes_ready = True
+
+    def check(self):
+        with self._guard(check_indexes=False):  # a command needs the primary: one that writes
+            self.threads.database.command("ping")
 
     def get_thread(self, thread_id):
         with self._guard():
             doc = self.threads.find_one({"threadId": thread_id}, THREAD_FIELDS)
         return _thread(doc) if doc else None
 
-    def list_threads(self, limit, cursor=None):
-        query = _after(cursor)
+    def list_threads(self, limit, cursor=None, owner=None):
+        query = {"owner": owner, **_after(cursor)}  # None matches threads without an owner
         with self._guard():
             docs = list(self.threads.find(query, LISTED_FIELDS).sort(SIDEBAR_ORDER).limit(limit + 1))
         return page_of([_thread(doc) for doc in docs], limit)
 
-    def search_threads(self, query, limit, cursor=None):
-        after, words = _after(cursor), search_words(query)
+    def search_threads(self, query, limit, cursor=None, owner=None):
+        after, words = {"owner": owner, **_after(cursor)}, search_words(query)
         with self._guard():
             ids = threads_holding(self.threads, self.messages_, words) if words else set()
             if not ids:
@@ -105,10 +112,10 @@ class MongoThreadStore(ThreadStore):
                                           LISTED_FIELDS).sort(SIDEBAR_ORDER).limit(limit + 1))
         return page_of([_thread(doc) for doc in docs], limit)
 
-    def create_thread_if_missing(self, thread_id, title, now, model=None):
+    def create_thread_if_missing(self, thread_id, title, now, model=None, owner=None):
         stamp = from_iso(now)  # stored as a BSON date
         insert = {"threadId": thread_id, "title": title, "createdAt": stamp, "updatedAt": stamp,
-                  "messageCount": 0, "model": model}
+                  "messageCount": 0, "model": model, "owner": owner}
         with self._guard():
             try:
                 doc = self.threads.find_one_and_update(
@@ -256,7 +263,7 @@ class MongoThreadStore(ThreadStore):
             self.messages_.delete_many({"threadId": thread_id})
         return bool(deleted)
 
-    def import_thread(self, thread, messages):
+    def import_thread(self, thread, messages, owner=None):
         """A standalone server has no transactions, so the order gives all or nothing: the
         messages go in first (unlisted), then the thread; if it cannot go in, they come out."""
         seqs = range(1, len(messages) + 1)
@@ -273,7 +280,7 @@ class MongoThreadStore(ThreadStore):
                     "createdAt": from_iso(thread.created_at),
                     "updatedAt": from_iso(thread.updated_at),
                     "messageCount": len(messages),  # the next message appended takes seq n + 1
-                    "model": thread.model, "titleSet": thread.title_set})
+                    "model": thread.model, "titleSet": thread.title_set, "owner": owner})
             except PyMongoError as error:
                 self.messages_.delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})
                 if _duplicate(error):

@@ -5,13 +5,16 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from .mongo_search import create_text_indexes
 
 SIDEBAR_ORDER = [("updatedAt", DESCENDING), ("threadId", DESCENDING)]
+SIDEBAR_INDEX = [("owner", ASCENDING)] + SIDEBAR_ORDER  # each owner's sidebar, read in order
 IN_ORDER = [("turn", ASCENDING), ("seq", ASCENDING)]
 
 
 def prepare_collections(threads, messages):
     """The indexes every query needs (idempotent), then old messages given their turns."""
     threads.create_index("threadId", unique=True)
-    threads.create_index(SIDEBAR_ORDER)
+    threads.create_index(SIDEBAR_INDEX)
+    if "updatedAt_-1_threadId_-1" in threads.index_information():  # the sidebar's before owners
+        threads.drop_index("updatedAt_-1_threadId_-1")
     messages.create_index([("threadId", ASCENDING), ("seq", ASCENDING)], unique=True)
     messages.create_index([("threadId", ASCENDING)] + IN_ORDER)
     create_text_indexes(threads, messages)

@@ -1,19 +1,12 @@
-"""The default store: one SQLite file, no server needed."""
-import logging
-import os
-import queue
-import sqlite3
-import threading
-from contextlib import contextmanager
-
-from ..errors import StoreUnavailable, ThreadExists, ThreadNotFound, TurnInProgress
+"""The default store: one SQLite file, no server needed (its connections: sqlite_pool.py)."""
+from ..errors import ThreadExists, ThreadNotFound, TurnInProgress
 from ..models import Message, Thread
 from .base import (ThreadPage, ThreadStore, decode_cursor, imported_turns,
                    page_of, question_and_reply, search_words, take_within_budget)
-from .sqlite_schema import ensure_schema
+from .sqlite_pool import ConnectionPool
 from .sqlite_search import find_threads, index_pending
+from .sqlite_users import SQLiteUsers
 
-log = logging.getLogger(__name__)
 # In Thread's field order. The sidebar reads only the first four: what a row shows.
 LISTED_COLUMNS = "thread_id, title, created_at, updated_at"
 THREAD_COLUMNS = f"{LISTED_COLUMNS}, model, title_set"
@@ -50,14 +43,10 @@ def _bump(db, thread_id, now):
         raise ThreadNotFound(thread_id)
 
 
-class SQLiteThreadStore(ThreadStore):
+class SQLiteThreadStore(SQLiteUsers, ThreadStore):
     def __init__(self, path, busy_timeout=5.0):
         self.path = path
-        self.busy_timeout = busy_timeout
-        self._idle = queue.LifoQueue()
-        self._pid = os.getpid()
-        self._schema_lock = threading.Lock()
-        self._schema_ready = False
+        self._pool = ConnectionPool(path, busy_timeout)
 
     def prepare(self):
         with self._connection():
@@ -67,40 +56,40 @@ class SQLiteThreadStore(ThreadStore):
         with self._connection() as db:
             return _select_thread(db, thread_id)
 
-    def list_threads(self, limit, cursor=None):
-        sql, args = f"SELECT {LISTED_COLUMNS} FROM threads", []
+    def list_threads(self, limit, cursor=None, owner=None):
+        sql, args = f"SELECT {LISTED_COLUMNS} FROM threads WHERE owner IS ?", [owner]
         if cursor:
             updated_at, thread_id = decode_cursor(cursor)
-            sql += " WHERE (updated_at, thread_id) < (?, ?)"
+            sql += " AND (updated_at, thread_id) < (?, ?)"
             args += [updated_at, thread_id]
         sql += " ORDER BY updated_at DESC, thread_id DESC LIMIT ?"
         with self._connection() as db:
             rows = db.execute(sql, args + [limit + 1]).fetchall()
         return page_of([_thread(row) for row in rows], limit)
 
-    def search_threads(self, query, limit, cursor=None):
+    def search_threads(self, query, limit, cursor=None, owner=None):
         before, words = decode_cursor(cursor) if cursor else None, search_words(query)
         if not words:
             return ThreadPage([], None)
         with self._connection() as db:
             index_pending(db)
             db.execute("BEGIN")  # one snapshot for the whole walk (committed on the way out)
-            rows = find_threads(db, words, limit + 1, before)
+            rows = find_threads(db, words, limit + 1, before, owner)
         return page_of([_thread(row) for row in rows], limit)
 
     def index_for_search(self):
         with self._connection() as db:
             index_pending(db)
 
-    def create_thread_if_missing(self, thread_id, title, now, model=None):
+    def create_thread_if_missing(self, thread_id, title, now, model=None, owner=None):
         with self._connection() as db:
-            return self._create(db, thread_id, title, now, model)
+            return self._create(db, thread_id, title, now, model, owner)
 
     @staticmethod
-    def _create(db, thread_id, title, now, model):
-        db.execute("INSERT INTO threads (thread_id, title, created_at, updated_at, model)"
-                   " VALUES (?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
-                   (thread_id, title, now, now, model))
+    def _create(db, thread_id, title, now, model, owner):
+        db.execute("INSERT INTO threads (thread_id, title, created_at, updated_at, model, owner)"
+                   " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO NOTHING",
+                   (thread_id, title, now, now, model, owner))
         return _select_thread(db, thread_id)
 
     def rename_thread(self, thread_id, title):
@@ -118,9 +107,10 @@ class SQLiteThreadStore(ThreadStore):
         with self._connection() as db:
             db.execute("UPDATE threads SET model = ? WHERE thread_id = ?", (model, thread_id))
 
-    def add_question(self, thread_id, title, content, now, *, model=None, claim_until=None):
+    def add_question(self, thread_id, title, content, now, *, model=None, claim_until=None,
+                     owner=None):
         with self._connection() as db:  # one transaction, so one commit, where there were two
-            thread = self._create(db, thread_id, title, now, model)
+            thread = self._create(db, thread_id, title, now, model, owner)
             return thread, self._append(db, thread_id, "user", content, now,
                                         claim_until=claim_until)
 
@@ -232,13 +222,13 @@ class SQLiteThreadStore(ThreadStore):
             deleted = db.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount
         return bool(deleted)
 
-    def import_thread(self, thread, messages):
+    def import_thread(self, thread, messages, owner=None):
         with self._connection() as db:  # one transaction: the thread and all its messages
             if not db.execute(
-                    f"INSERT INTO threads ({THREAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+                    f"INSERT INTO threads ({THREAD_COLUMNS}, owner) VALUES (?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (thread_id) DO NOTHING",
                     (thread.thread_id, thread.title, thread.created_at, thread.updated_at,
-                     thread.model, int(thread.title_set))).rowcount:
+                     thread.model, int(thread.title_set), owner)).rowcount:
                 raise ThreadExists(thread.thread_id)
             # The insert above holds the write lock, so these ids stay free until the commit;
             # giving them here lets a reply's turn (its question's id) go in with the same row.
@@ -262,45 +252,9 @@ class SQLiteThreadStore(ThreadStore):
         with self._connection() as db:
             return db.execute("SELECT count(*) FROM threads").fetchone()[0]
 
-    @contextmanager
+    def check(self):
+        self._pool.check()
+
     def _connection(self):
         """A pooled connection inside a transaction (committed on success, else rolled back)."""
-        if self._pid != os.getpid():  # forked: the parent's connections are not ours to use
-            self._idle, self._pid = queue.LifoQueue(), os.getpid()
-        try:
-            db = self._idle.get_nowait()
-        except queue.Empty:
-            db = self._open()
-        try:
-            with db:
-                yield db
-        except sqlite3.Error as error:
-            log.error("SQLite error on %s: %s", self.path, error)
-            raise StoreUnavailable() from error
-        finally:
-            self._idle.put(db)
-
-    def _open(self):
-        db = None
-        try:
-            db = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
-            db.execute("PRAGMA foreign_keys = ON")
-            # With WAL, NORMAL never corrupts and survives an app crash; only a power cut can
-            # lose the last instants. It halves the cost of a write (no fsync per commit).
-            db.execute("PRAGMA synchronous = NORMAL")
-            # The search triggers must see every row that goes, including one an INSERT OR
-            # REPLACE takes out (those fire delete triggers only with this on).
-            db.execute("PRAGMA recursive_triggers = ON")
-            self._ensure_schema(db)
-        except sqlite3.Error as error:
-            if db is not None:
-                db.close()
-            log.error("Cannot open the SQLite database %s: %s", self.path, error)
-            raise StoreUnavailable() from error
-        return db
-
-    def _ensure_schema(self, db):
-        with self._schema_lock:
-            if not self._schema_ready:
-                ensure_schema(db)
-                self._schema_ready = True
+        return self._pool.connection()

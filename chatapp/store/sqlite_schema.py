@@ -1,6 +1,7 @@
 """The SQLite store's schema, and the migrations that bring a database made by an older chatapp
 up to date (PRAGMA user_version counts those done)."""
 from .sqlite_search import SEARCH_BACKFILL, SEARCH_IN_BATCHES, SEARCH_SCHEMA, tune_index
+from .sqlite_users import USERS_SCHEMA
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -9,9 +10,10 @@ CREATE TABLE IF NOT EXISTS threads (
     created_at TEXT NOT NULL,  -- ISO 8601 UTC, fixed width, so text order is time order
     updated_at TEXT NOT NULL,
     model      TEXT,  -- NULL: the configured default
-    title_set  INTEGER NOT NULL DEFAULT 0  -- 1: named by the person
+    title_set  INTEGER NOT NULL DEFAULT 0,  -- 1: named by the person
+    owner      TEXT  -- a user's id (then thread_id begins with it: see store/owned.py); NULL:
+                     -- made with sign-in off, or before accounts
 );
-CREATE INDEX IF NOT EXISTS threads_by_update ON threads (updated_at DESC, thread_id DESC);
 CREATE TABLE IF NOT EXISTS messages (
     id         INTEGER PRIMARY KEY,
     thread_id  TEXT NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
@@ -43,16 +45,23 @@ DROP INDEX IF EXISTS messages_by_thread;
 ALTER TABLE threads ADD COLUMN model TEXT;
 ALTER TABLE threads ADD COLUMN title_set INTEGER NOT NULL DEFAULT 0;
 """, SEARCH_BACKFILL,  # 3: the search index filled (SEARCH_SCHEMA made it, empty)
-    SEARCH_IN_BATCHES]  # 4: the index kept in batches, no longer at each write
-INDEXES = "CREATE INDEX IF NOT EXISTS messages_in_order ON messages (thread_id, turn, id);"
+    SEARCH_IN_BATCHES,  # 4: the index kept in batches, no longer at each write
+    """
+ALTER TABLE threads ADD COLUMN owner TEXT;
+DROP INDEX IF EXISTS threads_by_update;
+"""]  # 5: threads have owners; the sidebar's index leads with the owner
+INDEXES = """
+CREATE INDEX IF NOT EXISTS messages_in_order ON messages (thread_id, turn, id);
+CREATE INDEX IF NOT EXISTS threads_by_owner ON threads (owner, updated_at DESC, thread_id DESC);
+"""
 
 
 def ensure_schema(db):
     """Create what is missing, then migrate; once per process, before the first query."""
     db.execute("PRAGMA journal_mode = WAL")
-    db.executescript(SCHEMA + SEARCH_SCHEMA)
+    db.executescript(SCHEMA + SEARCH_SCHEMA + USERS_SCHEMA)
     _migrate(db)
-    db.execute(INDEXES)
+    db.executescript(INDEXES)
     tune_index(db)
 
 

@@ -70,7 +70,9 @@ CREATE TRIGGER IF NOT EXISTS search_reused_id AFTER INSERT ON messages
 WHEN {ID_INDEXED.format("new")} BEGIN
     INSERT INTO search (rowid, body) VALUES (({KEY.format("new")} << 32) + new.id, new.content);
 END;
-CREATE TRIGGER IF NOT EXISTS search_message_edit AFTER UPDATE OF thread_id, content ON messages
+-- Of content only: a message's rows follow its thread's key, which a thread keeps for life
+-- (even when its id changes, as a user adopting conversations changes it).
+CREATE TRIGGER IF NOT EXISTS search_message_edit AFTER UPDATE OF content ON messages
 WHEN {ID_INDEXED.format("old")} BEGIN
     INSERT INTO search (search, rowid, body)
         VALUES ('delete', ({KEY.format("old")} << 32) + old.id, old.content);
@@ -171,14 +173,15 @@ def phrase(word):
     return '"' + word.replace('"', '""') + '"'
 
 
-def find_threads(db, words, want, before=None):
-    """Rows (thread_id, title, created_at, updated_at) of the first `want` threads holding
-    every word, newest update first, after the sidebar position `before` (or from the top)."""
+def find_threads(db, words, want, before=None, owner=None):
+    """Rows (thread_id, title, created_at, updated_at) of the first `want` of `owner`'s threads
+    holding every word, newest update first, after the sidebar position `before` (or from the
+    top)."""
     phrases = [phrase(word) for word in words]
     counts = {p: _count(db, p, RARE_ROWS + 1) for p in phrases}
     found = []
     if min(counts.values()) > RARE_ROWS:
-        with closing(_sidebar(db, before)) as rows:
+        with closing(_sidebar(db, before, owner)) as rows:
             found, before = _walk(db, rows, phrases, want, budget=2 * want)
         if len(found) >= want or before is None:
             return found
@@ -186,7 +189,7 @@ def find_threads(db, words, want, before=None):
     keys, rest = _intersect(db, sorted(phrases, key=counts.get))
     if not keys:
         return found
-    with closing(_in_sidebar_order(db, keys, before)) as rows:
+    with closing(_in_sidebar_order(db, keys, before, owner)) as rows:
         more, _ = _walk(db, rows, rest, want - len(found))
     return found + more
 
@@ -217,17 +220,17 @@ def _keys_holding(db, phrase_):
         "SELECT DISTINCT rowid >> 32 FROM search WHERE search MATCH ?", (phrase_,))}
 
 
-def _sidebar(db, before):
-    sql, args = f"SELECT {LISTED}, key {SIDEBAR}", []
+def _sidebar(db, before, owner):
+    sql, args = f"SELECT {LISTED}, key {SIDEBAR} WHERE t.owner IS ?", [owner]
     if before:
-        sql, args = f"{sql} WHERE {BEFORE}", list(before)
+        sql, args = f"{sql} AND {BEFORE}", args + list(before)
     return db.execute(f"{sql} {SIDEBAR_ORDER}", args)  # read lazily, only as far as needed
 
 
-def _in_sidebar_order(db, keys, before):
+def _in_sidebar_order(db, keys, before, owner):
     sql = (f"SELECT {LISTED}, key FROM search_keys AS k JOIN threads AS t USING (thread_id)"
-           " WHERE key IN (SELECT value FROM json_each(?))")
-    args = [json.dumps(sorted(keys))]
+           " WHERE key IN (SELECT value FROM json_each(?)) AND t.owner IS ?")
+    args = [json.dumps(sorted(keys)), owner]
     if before:
         sql, args = f"{sql} AND {BEFORE}", args + list(before)
     return db.execute(f"{sql} {SIDEBAR_ORDER}", args)

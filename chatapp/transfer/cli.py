@@ -10,8 +10,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..errors import StoreUnavailable
-from ..store import get_store
+from ..errors import errors_said
+from ..store import whole_store
 from .jsonl import count, export_lines, import_lines
 
 
@@ -22,8 +22,8 @@ def export_command(file):
     """Write every conversation to FILE, one JSON document a line.
 
     FILE '-' is standard output. Import it with `import`, into this store or another."""
-    store = get_store()
-    with _store_errors_said():
+    store = whole_store()
+    with errors_said():
         total = store.count_threads() if _is_terminal(sys.stderr) else None
         with progress(total, "Exporting conversations", show_pos=True) as advance:
             threads, messages = export_lines(store, file.write, advance)
@@ -41,22 +41,12 @@ def import_command(file):
     FILE holds one conversation a line, as `export` writes it ('-': standard input). A
     conversation whose id is already there is left as it is, so running this twice imports
     nothing the second time. Exits 1 if any line was invalid (the others are imported)."""
-    with _store_errors_said(), progress(_size(file), "Importing conversations") as advance:
-        report = import_lines(get_store(), file, current_app.config["MAX_MESSAGE_CHARS"],
+    with errors_said(), progress(_size(file), "Importing conversations") as advance:
+        report = import_lines(whole_store(), file, current_app.config["MAX_MESSAGE_CHARS"],
                               advance)
     click.echo(report.summary())
     if report.invalid:
         click.get_current_context().exit(1)
-
-
-@contextmanager
-def _store_errors_said():
-    """A database that is down ends the command with its plain message, not a traceback.
-    (What an import had stored by then stays: run it again to finish, nothing is doubled.)"""
-    try:
-        yield
-    except StoreUnavailable as error:
-        raise click.ClickException(error.message) from error
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..errors import InvalidInput, ThreadExists
+from ..json_input import parse_json
 from .document import to_document
 from .validate import read_document
 
@@ -57,7 +58,7 @@ def import_lines(store, lines, max_message_chars, advance=lambda size: None):
         if not line.strip():
             continue
         try:
-            thread, messages = read_document(json.loads(line), max_message_chars)
+            thread, messages = read_document(parse_json(line), max_message_chars)
         except InvalidInput as error:
             report.invalid.append((number, error.message))
             continue

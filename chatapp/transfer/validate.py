@@ -1,11 +1,9 @@
 """Reading an exported conversation back: every field checked, and the first problem raised as
 InvalidInput naming the field and its place, e.g. `messages[3].role must be "user" or
 "assistant"`. The same check serves POST /api/thread/import and each line of `flask import`."""
-from datetime import datetime
-
 from ..chat import validate_thread_id
 from ..errors import InvalidInput
-from ..models import Message, Thread, to_iso
+from ..models import Message, Thread, parse_time
 from ..titles import RENAME_MAX_CHARS
 from .document import FORMAT, VERSION
 
@@ -54,14 +52,13 @@ def _title(value):
 
 def _time(value, name):
     """A time in ISO 8601 with its zone, as the app keeps times (UTC, to the millisecond)."""
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InvalidInput(f"{name} must be a time in ISO 8601 with its time zone, "
-                           "e.g. 2026-11-26T21:34:37.123Z.")
-    return to_iso(moment)
+    if isinstance(value, str):
+        try:
+            return parse_time(value)
+        except ValueError:
+            pass
+    raise InvalidInput(f"{name} must be a time in ISO 8601 with its time zone, "
+                       "e.g. 2026-11-26T21:34:37.123Z.")
 
 
 def _model(value):

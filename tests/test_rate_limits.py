@@ -1,0 +1,77 @@
+"""RATELIMIT_CHAT: one budget for every way a message reaches the model (a question, a retry, a
+regenerate, an edit; by the API or the page), per signed-in user, else per address. Over it: a
+429 with Retry-After, the page's note keeping the typed text, and nothing stored."""
+import re
+
+import pytest
+
+from chatapp import accounts
+from chatapp.models import utc_now
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "RATELIMIT_CHAT": "2/minute"}
+
+
+def threads(app):
+    return app.extensions["thread_store"].list_threads(50).threads
+
+
+def test_over_the_limit_the_api_answers_429_with_retry_after_and_stores_nothing(app, client,
+                                                                               fake_openai):
+    for n in range(2):
+        assert client.post("/api/chat", json={"message": f"Question {n}"}).status_code == 200
+
+    over = client.post("/api/chat", json={"message": "One too many", "stream": True})
+
+    assert over.status_code == 429
+    assert over.json["error"]["code"] == "too_many_requests"
+    assert "2/minute" in over.json["error"]["message"]
+    assert 0 < int(over.headers["Retry-After"]) <= 60
+    assert len(threads(app)) == 2 and len(fake_openai.requests) == 2
+
+
+def test_the_page_and_the_api_share_one_budget_and_the_page_keeps_the_text(app, client):
+    client.post("/api/chat", json={"message": "By the API"})
+    token = CSRF.search(client.get("/").text).group(1)
+    client.post("/", data={"csrf_token": token, "message": "By the page"})
+
+    over = client.post("/", data={"csrf_token": token, "message": "Words I typed"})
+
+    assert over.status_code == 429
+    assert "Slow down" in over.text and "Words I typed" in over.text
+    assert int(over.headers["Retry-After"]) > 0
+    assert len(threads(app)) == 2
+
+
+def test_a_retry_counts_like_a_question(app, client):
+    thread_id = client.post("/api/chat", json={"message": "First"}).json["threadId"]
+    client.post(f"/api/thread/{thread_id}/regenerate", json={})
+
+    assert client.post(f"/api/thread/{thread_id}/regenerate", json={}).status_code == 429
+
+
+def test_each_address_has_its_own_budget_when_nobody_signs_in(client):
+    here, there = {"REMOTE_ADDR": "10.0.0.1"}, {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(2):
+        client.post("/api/chat", json={"message": "Hi"}, environ_base=here)
+
+    assert client.post("/api/chat", json={"message": "Hi"}, environ_base=here).status_code == 429
+    assert client.post("/api/chat", json={"message": "Hi"}, environ_base=there).status_code == 200
+
+
+def test_each_user_has_their_own_budget_whatever_their_address(app, client):
+    store = app.extensions["thread_store"]
+    tokens = {name: accounts.new_token(store, accounts.create_user(store, name, "long enough",
+                                                                   utc_now()), utc_now())
+              for name in ("alice", "bob")}
+
+    def send(name):
+        return client.post("/api/chat", json={"message": "Hi"},
+                           headers={"Authorization": f"Bearer {tokens[name]}"}).status_code
+
+    assert [send("alice"), send("alice"), send("alice")] == [200, 200, 429]
+    assert send("bob") == 200
