@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test bench chromium clean
+.PHONY: run serve test bench chromium clean
 
 run: $(VENV)/.installed-app
 	$(PY) wsgi.py
+
+# The production recipe: gunicorn, gevent workers (see gunicorn.conf.py).
+serve: $(VENV)/.installed-prod
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 test: $(VENV)/.installed-dev node_modules/.installed chromium
 	$(PY) -m pytest
@@ -24,9 +28,13 @@ $(VENV)/.installed-app: requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-prod: requirements.txt requirements-prod.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-prod.txt
 	touch $@ $(VENV)/.installed-app
+
+$(VENV)/.installed-dev: requirements.txt requirements-prod.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-app $(VENV)/.installed-prod
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import requests
 
 from .errors import ModelError
-from .model_reply import ReplyStream, read_completion
+from .model_reply import ReplyStream, read_completion, unicode_text
 from .retry_policy import RetryPolicy, out_of_credit, worth_retrying
 
 log = logging.getLogger(__name__)
@@ -132,8 +132,8 @@ class ModelClient:
             "timeout", f"The model did not answer within {self.timeout:g} seconds. Try again.")
 
     def scrub(self, text):
-        """Upstream text as it may be shown: cut short, and the key never in it."""
-        text = text.strip()[:300]
+        """Upstream text as it may be shown: valid Unicode, cut short, and the key never in it."""
+        text = unicode_text(text.strip()[:300])
         return text.replace(self._api_key, "***") if self._api_key else text
 
     def _take_session(self):

@@ -1,6 +1,8 @@
 """A model's answer read off the wire: a whole reply (Completion), or a streamed one (ReplyStream)
-as the upstream writes it. ModelClient sends the request; this module only reads what comes back."""
+as the upstream writes it. ModelClient sends the request; this module only reads what comes back.
+Every text read here is made valid Unicode (`unicode_text`) before anything else sees it."""
 import json
+import re
 from dataclasses import dataclass
 
 import urllib3
@@ -10,6 +12,15 @@ from .sse import SSEDecoder
 
 READ_SIZE = 65536  # read1 returns whatever has arrived, up to this: it never waits to fill it
 DRAIN_SECONDS = 0.25  # how long to wait for a body's end after [DONE] (urllib3 resets it per call)
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unicode_text(text):
+    """`text` as valid Unicode: a lone surrogate (from a JSON escape such as \\ud800, which
+    Python reads as it is, but no database stores and no page encodes) becomes U+FFFD."""
+    if not SURROGATE.search(text):  # nearly always: a search is cheaper than the round trip
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 @dataclass(frozen=True)
@@ -31,7 +42,7 @@ def read_completion(response):
         content = None
     if not isinstance(content, str) or not content:
         raise ModelError("bad_response", "The model service sent an answer that could not be read.")
-    return Completion(content, str(finish_reason), _usage(body))
+    return Completion(unicode_text(content), unicode_text(str(finish_reason)), _usage(body))
 
 
 def _usage(body):
@@ -121,7 +132,7 @@ class ReplyStream:
             return None  # e.g. a first chunk of filter results, or the usage chunk
         choice = choices[0]
         if isinstance(choice.get("finish_reason"), str):
-            self.finish_reason = choice["finish_reason"]
+            self.finish_reason = unicode_text(choice["finish_reason"])
         delta = choice.get("delta")
         text = delta.get("content") or delta.get("refusal") if isinstance(delta, dict) else None
-        return text if isinstance(text, str) else None
+        return unicode_text(text) if isinstance(text, str) else None

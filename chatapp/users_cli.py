@@ -66,6 +66,17 @@ def token_command(name, revoke):
     click.echo(f"Send it as `Authorization: Bearer <token>`; it is not shown again.", err=True)
 
 
+@users.command("adopt")
+@click.argument("name")
+def adopt_command(name):
+    """Give NAME every conversation that has no owner: those made with sign-in off, or
+    before accounts existed (with LOGIN_REQUIRED on, nobody else can reach them)."""
+    with errors_said():
+        user = _existing(name)
+        count = whole_store().give_unowned_threads(user.user_id)
+    click.echo(f"{user.name} now has {count} more conversation{'' if count == 1 else 's'}.")
+
+
 def _existing(name):
     user = whole_store().user_named(name)
     if user is None:

@@ -1,5 +1,6 @@
 """`flask users create|delete|list|token`, run as the operator runs them (click's test runner)."""
 from chatapp import accounts
+from chatapp.store import OwnedStore
 
 
 def store_of(app):
@@ -75,3 +76,18 @@ def test_commands_on_a_missing_user_say_so(runner):
     for args in (["users", "delete", "ghost", "--yes"], ["users", "token", "ghost"]):
         result = runner.invoke(args=args)
         assert result.exit_code == 1 and "There is no user named 'ghost'." in result.output
+
+
+def test_adopt_gives_a_user_the_conversations_from_before_accounts(app, runner):
+    store = store_of(app)
+    store.create_thread_if_missing("old-1", "From before", "2024-01-01T00:00:00.000Z")
+    store.create_thread_if_missing("old-2", "From before too", "2024-01-01T00:00:01.000Z")
+    runner.invoke(args=["users", "create", "alice", "--password-stdin"], input="correct horse\n")
+
+    result = runner.invoke(args=["users", "adopt", "alice"])
+
+    assert result.exit_code == 0 and "alice now has 2 more conversations." in result.output
+    alice = OwnedStore(store, store.user_named("alice").user_id)
+    assert [t.thread_id for t in alice.list_threads(10).threads] == ["old-2", "old-1"]
+    assert store.list_threads(10).threads == []
+    assert "0 more conversations" in runner.invoke(args=["users", "adopt", "alice"]).output
