@@ -29,7 +29,8 @@ def figures(tmp, table):
 
     start = time.perf_counter()
     with open(jsonl_path, "w", encoding="utf-8") as out:
-        threads, messages = export_lines(SQLiteThreadStore(source_path), out.write)
+        written = export_lines(SQLiteThreadStore(source_path), out.write)
+    threads, messages = written.threads, written.messages
     exported = time.perf_counter() - start
     start = time.perf_counter()
     with open(jsonl_path, "rb") as lines:

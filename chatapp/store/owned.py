@@ -20,6 +20,12 @@ def owned_id(owner, thread_id):
     return f"{owner}{SEPARATOR}{thread_id}"
 
 
+def split_owned_id(stored_id):
+    """(owner, the id its owner knows) of a stored thread id: (None, the id) for nobody's."""
+    owner, separator, thread_id = stored_id.partition(SEPARATOR)
+    return (owner, thread_id) if separator else (None, stored_id)
+
+
 class OwnedStore:
     """The ThreadStore methods of one owner's threads, over the whole store (`store`)."""
 

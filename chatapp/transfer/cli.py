@@ -1,6 +1,8 @@
-"""`flask --app wsgi export FILE` and `flask --app wsgi import FILE`: every conversation of the
-configured store out to JSON Lines, and back into whatever store is configured then (which is
-how a deployment moves from SQLite to MongoDB). A progress bar shows on a terminal only."""
+"""`flask --app wsgi export FILE` and `flask --app wsgi import FILE`: every user and every
+conversation of the configured store out to JSON Lines, and back into whatever store is
+configured then (which is how a deployment moves from SQLite to MongoDB). A progress bar shows
+on a terminal only. The file holds password hashes and every conversation, so an export made
+as a file is readable by its owner only."""
 import os
 import stat
 import sys
@@ -12,35 +14,61 @@ from flask.cli import with_appcontext
 
 from ..errors import errors_said
 from ..store import whole_store
-from .jsonl import count, export_lines, import_lines
+from .jsonl import export_lines, import_lines
+
+
+class PrivateFile(click.File):
+    """A file to write, readable and writable by its owner only (made so before a byte is
+    written, an existing file too); '-', a pipe or a device is left as it is."""
+
+    def __init__(self):
+        super().__init__("w", encoding="utf-8", lazy=False)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (str, os.PathLike)) and os.fspath(value) != "-":
+            _make_private(os.fspath(value))
+        return super().convert(value, param, ctx)
+
+
+def _make_private(path):
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    except OSError:
+        return  # click's own open fails the same way, and says so
+    try:
+        if stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
 
 
 @click.command("export")
-@click.argument("file", type=click.File("w", encoding="utf-8", lazy=False))
+@click.argument("file", type=PrivateFile())
 @with_appcontext
 def export_command(file):
-    """Write every conversation to FILE, one JSON document a line.
+    """Write every user and every conversation to FILE, one JSON document a line.
 
-    FILE '-' is standard output. Import it with `import`, into this store or another."""
+    FILE '-' is standard output. Import it with `import`, into this store or another. It holds
+    password hashes: a file is made readable by its owner only. API tokens are not exported."""
     store = whole_store()
     with errors_said():
         total = store.count_threads() if _is_terminal(sys.stderr) else None
         with progress(total, "Exporting conversations", show_pos=True) as advance:
-            threads, messages = export_lines(store, file.write, advance)
+            report = export_lines(store, file.write, advance)
     file.flush()
-    click.echo(f"Exported {count(threads, 'conversation')} ({count(messages, 'message')}) "
-               f"to {file.name}.", err=_is_stdout(file))
+    click.echo(report.summary(file.name), err=_is_stdout(file))
 
 
 @click.command("import")
 @click.argument("file", type=click.File("rb"))
 @with_appcontext
 def import_command(file):
-    """Read conversations from FILE into the configured store.
+    """Read users and conversations from FILE into the configured store.
 
-    FILE holds one conversation a line, as `export` writes it ('-': standard input). A
-    conversation whose id is already there is left as it is, so running this twice imports
-    nothing the second time. Exits 1 if any line was invalid (the others are imported)."""
+    FILE holds one user or conversation a line, as `export` writes it ('-': standard input); a
+    user's conversations go into their own space. A user whose name, or a conversation whose
+    id, is already there is left as it is, so running this twice imports nothing the second
+    time. Exits 1 if any line was invalid (the others are imported)."""
     with errors_said(), progress(_size(file), "Importing conversations") as advance:
         report = import_lines(whole_store(), file, current_app.config["MAX_MESSAGE_CHARS"],
                               advance)

@@ -1,12 +1,18 @@
 """One conversation as an export: a JSON document that keeps everything the store keeps (so a
-round trip loses nothing), a Markdown transcript for reading, and a safe file name for either.
+round trip loses nothing), a Markdown transcript for reading, and a safe file name for either;
+and a user as a line of a whole-store export.
 
 The JSON document (format "chatapp.thread", version 1) is also one line of a whole-store export:
     {"format": "chatapp.thread", "version": 1, "threadId", "title", "createdAt", "updatedAt",
      "model", "titleSet", "messages": [{"role", "content", "timestamp", "finishReason", "usage"}]}
 Messages are in the store's order: each question followed by its reply. A claim on a question
 being answered is not exported: it is a lease of a few seconds, not part of the conversation.
-Reading a document back is chatapp.transfer.validate."""
+In a whole-store export a user's conversation also has "owner": the user's name (ids are each
+store's own; a name is how people know a user). The API's export of one conversation never has it.
+
+A user (format "chatapp.user", version 1) is {"format", "version", "name", "passwordHash",
+"createdAt"}: the hash moves, so people keep their passwords; API tokens do not (`flask users
+token` issues new ones). Reading a document back is chatapp.transfer.validate."""
 import re
 import unicodedata
 from urllib.parse import quote
@@ -14,6 +20,7 @@ from urllib.parse import quote
 from ..models import FAILED, INTERRUPTED
 
 FORMAT = "chatapp.thread"
+USER_FORMAT = "chatapp.user"
 VERSION = 1
 FILE_STEM_MAX_CHARS = 80
 ROLE_NAMES = {"user": "You", "assistant": "Assistant"}
@@ -21,9 +28,10 @@ CUT_SHORT_WORDS = {INTERRUPTED: "stopped: cut short", FAILED: "the model broke o
                    "length": "cut at the length limit"}
 
 
-def to_document(thread, messages):
-    """The conversation as a JSON-ready dict, every stored field kept as stored."""
-    return {
+def to_document(thread, messages, owner=None):
+    """The conversation as a JSON-ready dict, every stored field kept as stored; `owner`, a
+    user's name, only in a whole-store export."""
+    document = {
         "format": FORMAT,
         "version": VERSION,
         "threadId": thread.thread_id,
@@ -35,6 +43,15 @@ def to_document(thread, messages):
         "messages": [{"role": m.role, "content": m.content, "timestamp": m.timestamp,
                       "finishReason": m.finish_reason, "usage": m.usage} for m in messages],
     }
+    if owner is not None:
+        document["owner"] = owner
+    return document
+
+
+def to_user_document(user):
+    """A user as a JSON-ready dict: what signing in needs, under the name (not the store's id)."""
+    return {"format": USER_FORMAT, "version": VERSION, "name": user.name,
+            "passwordHash": user.password_hash, "createdAt": user.created_at}
 
 
 def _when(timestamp):

@@ -1,11 +1,16 @@
 """Reading an exported conversation back: every field checked, and the first problem raised as
 InvalidInput naming the field and its place, e.g. `messages[3].role must be "user" or
-"assistant"`. The same check serves POST /api/thread/import and each line of `flask import`."""
+"assistant"`. The same check serves POST /api/thread/import and each line of `flask import`,
+whose user lines and owners (read_user, read_owner) only that command reads: the API ignores an
+"owner", as a conversation imported there is always the caller's own."""
+import uuid
+
+from ..accounts import NAME, check_name
 from ..chat import validate_thread_id
 from ..errors import InvalidInput
-from ..models import Message, Thread, parse_time
+from ..models import Message, Thread, User, parse_time
 from ..titles import RENAME_MAX_CHARS
-from .document import FORMAT, VERSION
+from .document import FORMAT, USER_FORMAT, VERSION
 
 TITLE_MAX_CHARS = RENAME_MAX_CHARS  # what a rename allows
 MODEL_MAX_CHARS = 200
@@ -14,6 +19,7 @@ FINISH_REASON_MAX_CHARS = 64
 # keeps one message of a file from being absurd (a model writes far less in one reply).
 REPLY_MAX_CHARS = 1_000_000
 USAGE_KEYS = ("prompt_tokens", "completion_tokens")
+PASSWORD_HASH_MAX_CHARS = 1024  # werkzeug's scrypt hashes are about 160
 
 
 def read_document(data, max_message_chars):
@@ -23,9 +29,7 @@ def read_document(data, max_message_chars):
                            "GET /api/thread/<threadId>/export?format=json gives it.")
     if data.get("format", FORMAT) != FORMAT:
         raise InvalidInput(f'format must be "{FORMAT}".')
-    version = data.get("version", VERSION)
-    if version != VERSION or isinstance(version, bool):
-        raise InvalidInput(f"version must be {VERSION}; this chatapp reads no other.")
+    _version(data)
     thread_id = validate_thread_id(_required(data, "threadId"))
     thread = Thread(thread_id, _title(_required(data, "title")),
                     _time(_required(data, "createdAt"), "createdAt"),
@@ -36,6 +40,38 @@ def read_document(data, max_message_chars):
         raise InvalidInput("messages must be a list (it may be empty).")
     return thread, [_message(item, f"messages[{i}]", max_message_chars)
                     for i, item in enumerate(messages)]
+
+
+def is_user_document(data):
+    return isinstance(data, dict) and data.get("format") == USER_FORMAT
+
+
+def read_user(data):
+    """A User from a user line, under a new id: ids are each store's own, and the name is what
+    the user's conversations name them by. Raises InvalidInput on the first problem."""
+    _version(data)
+    name = check_name(_required(data, "name"))
+    password_hash = _required(data, "passwordHash")
+    parts = password_hash.split("$") if isinstance(password_hash, str) else []
+    if len(parts) != 3 or not all(parts) or len(password_hash) > PASSWORD_HASH_MAX_CHARS:
+        raise InvalidInput("passwordHash must be a password hash as chatapp keeps it "
+                           "(method$salt$hash), as `flask export` writes it.")
+    return User(uuid.uuid4().hex, name, password_hash,
+                _time(_required(data, "createdAt"), "createdAt"))
+
+
+def read_owner(data):
+    """The name of the user a conversation line belongs to; None (or no "owner"): nobody."""
+    owner = data.get("owner")
+    if owner is not None and not (isinstance(owner, str) and NAME.fullmatch(owner)):
+        raise InvalidInput("owner must be null or a user's name, as `flask export` writes it.")
+    return owner
+
+
+def _version(data):
+    version = data.get("version", VERSION)
+    if version != VERSION or isinstance(version, bool):
+        raise InvalidInput(f"version must be {VERSION}; this chatapp reads no other.")
 
 
 def _required(data, name, where=""):
