@@ -18,9 +18,9 @@ wsgi_app = "wsgi:app"
 worker_class = "gevent"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)  # one per core is plenty
 worker_connections = 1000  # open connections per worker, as `make run` holds
-_host = os.environ.get("HOST") or "127.0.0.1"
-bind = [f"[{_host}]:{os.environ.get('PORT') or 5000}" if ":" in _host
-        else f"{_host}:{os.environ.get('PORT') or 5000}"]
+_host = (os.environ.get("HOST") or "127.0.0.1").strip("[]")
+_port = os.environ.get("PORT") or "5000"
+bind = [f"[{_host}]:{_port}" if ":" in _host else f"{_host}:{_port}"]  # an IPv6 one in brackets
 # On SIGTERM, replies being written have this long to end; a worker still busy then is killed,
 # and those replies are lost (their questions are kept, for a Retry).
 graceful_timeout = 30

@@ -1,5 +1,6 @@
 """Entry point: `python wsgi.py` (what `make run` does), `flask --app wsgi run`, or any WSGI
-server, e.g. `gunicorn -k gevent wsgi:app`."""
+server, e.g. gunicorn as `make serve` runs it (gunicorn.conf.py), whose gevent workers patch the
+standard library themselves before they import this."""
 if __name__ == "__main__":
     # Before anything else is imported: sockets, ssl and threading must all be gevent's, so a
     # reply waiting on the model yields to everyone else (see chatapp/serving.py).

@@ -1,6 +1,7 @@
 """chatapp: a small self-hosted chat server. `create_app` is the application factory."""
 import os
 import secrets
+import tempfile
 
 import click
 from flask import Flask, current_app
@@ -90,22 +91,28 @@ def _build_chat_service(config, thread_store):
                        history_max_chars=config["HISTORY_MAX_CHARS"],
                        system_prompt=config["SYSTEM_PROMPT"],
                        # A question is held for one answer at a time: longer than any
-                       # pause, even with every retry and its longest wait.
-                       claim_seconds=retries.longest_call(config["OPENAI_TIMEOUT"]) + 30)
+                       # pause in a reply, and than a retry's wait (the claim is renewed
+                       # before and after it, and as a streamed reply's text comes).
+                       claim_seconds=max(config["OPENAI_TIMEOUT"], retries.longest_wait()) + 30)
 
 
 def _instance_secret_key(instance_path):
-    """A random key made on first start and kept (readable by its owner only) across restarts."""
+    """A random key made on first start and kept (readable by its owner only) across restarts.
+    Written whole under another name, then linked into place: processes starting together
+    (gunicorn's workers) all take the first one there, never a file still empty."""
     path = os.path.join(instance_path, "secret_key")
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        with open(path) as existing:
-            return existing.read().strip()
-    with os.fdopen(fd, "w") as new:
-        key = secrets.token_hex(32)
-        new.write(key)
-    return key
+    if not os.path.exists(path):
+        fd, draft = tempfile.mkstemp(prefix=".secret_key.", dir=instance_path)  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as new:
+                new.write(secrets.token_hex(32))
+            os.link(draft, path)
+        except FileExistsError:  # another process's key got there first
+            pass
+        finally:
+            os.unlink(draft)
+    with open(path) as existing:
+        return existing.read().strip()
 
 
 @click.command("init-db")

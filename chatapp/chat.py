@@ -61,9 +61,9 @@ def make_title(message):
     return cut.rstrip(" .,;:") + "…"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Turn:
-    """A question stored and claimed for answering."""
+    """A question stored and claimed for answering (the claim's end moves on: extend_claim)."""
     thread: Thread  # as it was when the turn began (its updatedAt is not the new one)
     question: Message
     claimed_until: str
@@ -180,7 +180,8 @@ class ChatService:
     def answer(self, turn):
         """Ask the model for the whole reply and store it."""
         try:
-            reply = self.model.complete(self.prompt(turn), self.model_for(turn.thread))
+            reply = self.model.complete(self.prompt(turn), self.model_for(turn.thread),
+                                        on_retry=lambda: self.extend_claim(turn))
         except ModelError as error:
             self.give_up(turn, error)
             return TurnResult(turn.thread, None, error)
@@ -216,12 +217,14 @@ class ChatService:
         """The model a thread asks: its own, unless none was picked or it is no longer offered."""
         return thread.model if thread.model in self.models else self.models[0]
 
-    def extend_claim(self, turn, claimed_until):
-        """Keep a long reply's claim from lapsing while it is still being written; returns
-        the claim's new end. (Our own claim ends at `claimed_until`, so it can be taken again.)"""
+    def extend_claim(self, turn):
+        """Keep the turn's claim from lapsing while the turn is alive (a long reply still being
+        written, a retry waiting): it ends claim_seconds from now. (Our own claim ends at
+        turn.claimed_until, so it can be taken again from then.)"""
         until = self._claim_end(self.clock())
-        self.store.claim_turn(turn.thread.thread_id, turn.question.turn, claimed_until, until)
-        return until
+        if self.store.claim_turn(turn.thread.thread_id, turn.question.turn, turn.claimed_until,
+                                 until):
+            turn.claimed_until = until
 
     def give_up(self, turn, error):
         """No reply will be stored: say why in the log and free the question for a Retry."""

@@ -54,24 +54,26 @@ class ModelClient:
     def configured(self):
         return bool(self._api_key)
 
-    def complete(self, messages, model=None):
+    def complete(self, messages, model=None, on_retry=None):
         """Send `[{role, content}, ...]` to `model` (default: the client's); return the reply
-        as a Completion."""
+        as a Completion. `on_retry()` is called before and after each wait to retry."""
         with self._session() as session:
-            response = self._send(session, {"model": model or self.model, "messages": messages})
+            response = self._send(session, {"model": model or self.model, "messages": messages},
+                                  on_retry=on_retry)
         if response.status_code != 200:
             raise self._http_error(response)
         return read_completion(response)
 
-    def stream(self, messages, model=None):
+    def stream(self, messages, model=None, on_retry=None):
         """Send `[{role, content}, ...]` to `model` (default: the client's) asking for a stream;
         return a ReplyStream of its text. A failure to start raises ModelError here (after any
-        retries); one midway, while iterating, and it is never retried: text has gone out."""
+        retries, `on_retry()` called as in complete); one midway, while iterating, and it is
+        never retried: text has gone out."""
         session = self._take_session()
         try:
             response = self._send(session, {
                 "model": model or self.model, "messages": messages, "stream": True,
-                "stream_options": {"include_usage": True}}, stream=True)
+                "stream_options": {"include_usage": True}}, stream=True, on_retry=on_retry)
             if response.status_code != 200:
                 raise self._http_error(response)
         except BaseException:
@@ -79,7 +81,7 @@ class ModelClient:
             raise
         return ReplyStream(response, self, lambda: self._give_back(session))
 
-    def _send(self, session, body, stream=False):
+    def _send(self, session, body, stream=False, on_retry=None):
         """POST `body`, asking again after a wait while the failure may pass (see retry_policy).
         Returns the last answer, whatever its status."""
         if not self._api_key:
@@ -102,7 +104,11 @@ class ModelClient:
                 what = f"HTTP {response.status_code}"
             log.warning("The model service failed (%s); retry %d of %d in %.2f s", what,
                         retries_done + 1, self.retries.max_retries, wait)
+            if on_retry:  # the caller's claim on the question must outlast the wait...
+                on_retry()
             self.retries.pause(wait)
+            if on_retry:  # ...and then the next try
+                on_retry()
 
     def _post(self, session, body, stream):
         if self._request is None:

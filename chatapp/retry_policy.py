@@ -50,10 +50,9 @@ class RetryPolicy:
         backoff = min(FIRST_WAIT * 2.0 ** min(retries_done, 16), LONGEST_WAIT)
         return backoff * (1 - 0.25 * self.random())
 
-    def longest_call(self, timeout):
-        """The longest a call can take with every retry: each try up to `timeout`, and the
-        longest wait believed before each retry."""
-        return timeout * (self.max_retries + 1) + LONGEST_RETRY_AFTER * self.max_retries
+    def longest_wait(self):
+        """The longest a retry may wait (0 when there are no retries)."""
+        return LONGEST_RETRY_AFTER if self.max_retries else 0.0
 
     def pause(self, seconds):
         # time.sleep looked up now, not at import: under gevent it is patched to yield.

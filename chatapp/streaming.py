@@ -4,6 +4,7 @@
 text, then exactly one `done` or `error`. It owns what must happen however it ends: the reply is
 stored once, whole, or as far as it got when the person stopped it or the client went away
 (`interrupted`) or the upstream broke off (`failed`). Knows nothing of Flask or of SSE framing."""
+import functools
 import logging
 import time
 
@@ -60,14 +61,16 @@ class _Reply:
         self.done = False  # stored, or given up: nothing more to do
 
     def tokens(self):
+        keep_claim = functools.partial(self.service.extend_claim, self.turn)
         self.stream = self.service.model.stream(self.service.prompt(self.turn),
-                                                self.service.model_for(self.turn.thread))
-        claimed_until, renew_at = self.turn.claimed_until, self._renewal_time()
+                                                self.service.model_for(self.turn.thread),
+                                                on_retry=keep_claim)
+        renew_at = self._renewal_time()
         for delta in self.stream:
             self.parts.append(delta)
             yield "token", {"delta": delta}
             if time.monotonic() > renew_at:
-                claimed_until = self.service.extend_claim(self.turn, claimed_until)
+                keep_claim()
                 renew_at = self._renewal_time()
         if not self.parts:
             reason = self.stream.finish_reason

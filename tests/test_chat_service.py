@@ -6,8 +6,10 @@ import pytest
 from chatapp.chat import ChatService, validate_thread_id
 from chatapp.errors import InvalidInput, ThreadNotFound, TurnInProgress
 from chatapp.model_client import ModelClient
+from chatapp.retry_policy import RetryPolicy
 from chatapp.models import to_iso
 from chatapp.store import SQLiteThreadStore
+from tests.fake_openai import failure
 
 API_KEY = "sk-chat-service-secret-0123456789"
 MAX_MESSAGE_CHARS = 200
@@ -412,10 +414,11 @@ def test_extend_claim_keeps_a_long_reply_claimed(make_service, clock):
     turn = service.begin("Hello")
     clock.calls += 20
 
-    until = service.extend_claim(turn, turn.claimed_until)
+    first_end = turn.claimed_until
+    service.extend_claim(turn)
     clock.calls += 20  # past the first claim's end, within the extended one
 
-    assert until > turn.claimed_until
+    assert turn.claimed_until > first_end
     with pytest.raises(TurnInProgress):
         service.begin_retry(turn.thread.thread_id)
 
@@ -479,3 +482,32 @@ def test_a_failed_turn_still_bumps_updated_at(service, store, fake_openai):
     service.send("Second", thread_id)  # tick 2, no reply
 
     assert store.get_thread(thread_id).updated_at == Clock.at(2)
+
+
+def test_a_claim_outlasts_every_retry_of_a_turn(store, fake_openai, clock):
+    """Retries keep the question claimed, though together their waits (an upstream's
+    retry-after of 20 s, twice) outlast the 30-second claim the turn began with: a Retry
+    pressed during each wait is refused, not a second call."""
+    pressed = []
+
+    def wait_and_press_retry(seconds):
+        clock.calls += int(seconds)  # the wait passes on the service's clock
+        try:
+            service.begin_retry(thread_id)
+        except TurnInProgress:
+            pressed.append("refused")
+
+    model = ModelClient(API_KEY, fake_openai.url, "test-model", timeout=5.0,
+                        retries=RetryPolicy(2, sleep=wait_and_press_retry))
+    service = ChatService(store, model, max_message_chars=MAX_MESSAGE_CHARS,
+                          history_max_chars=10_000, clock=clock, claim_seconds=30)
+    fake_openai.answer_in_turn(failure(503, headers={"retry-after": "20"}),
+                               failure(503, headers={"retry-after": "20"}))
+    turn = service.begin("Hello")
+    thread_id = turn.thread.thread_id
+
+    result = service.answer(turn)
+
+    assert result.reply.content == "Echo: Hello"
+    assert pressed == ["refused", "refused"]
+    assert len(fake_openai.requests) == 3
