@@ -1,9 +1,10 @@
 """Replies as safe Markdown: raw HTML is escaped, unsafe link schemes are dropped (markdown-it's
-validateLink), and fenced code is highlighted by Pygments. Each is rendered once and kept in a
-cache bounded by bytes, however long the replies."""
+validateLink, and every data: address too), and fenced code is highlighted by Pygments. Each is
+rendered once and kept in a cache bounded by bytes, however long the replies."""
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import validateLink
 from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -29,7 +30,14 @@ def _link_open(renderer, tokens, idx, options, env):
     return renderer.renderToken(tokens, idx, options, env)
 
 
+def _safe_link(url):
+    # markdown-it lets data:image/png and the like through; a reply's link or image never
+    # needs one, and a picture drawn by the reply's own text could pass for part of the page.
+    return validateLink(url) and not url.strip().lower().startswith("data:")
+
+
 _md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
+_md.validateLink = _safe_link
 _md.enable(["table", "strikethrough"])
 _md.add_render_rule("link_open", _link_open)
 

@@ -62,7 +62,7 @@ def test_the_model_client_reads_lone_surrogates_as_replacement_characters(model_
     assert stream.finish_reason == "length\ufffd"
 
 
-# --- a turn through the API ------------------------------------------------------------------------
+# --- a turn through the API ---------------------------------------------------------------
 
 def test_a_whole_reply_with_lone_surrogates_is_answered_stored_and_its_turn_ended(
         client, upstream_sends_lone_surrogates):
