@@ -63,6 +63,10 @@ def create_app(test_config=None, instance_path=None):
 
     app.register_blueprint(health.bp)
 
+    from . import openapi  # GET /api/openapi.json: the JSON API described
+
+    app.register_blueprint(openapi.bp)
+
     from . import auth, limits, users_cli  # accounts: sign-in, and the commands that make users
 
     app.register_blueprint(auth.bp)

@@ -15,7 +15,7 @@ from .errors import ChatAppError
 from .store import whole_store
 
 bp = Blueprint("auth", __name__)
-PUBLIC_ENDPOINTS = {"auth.sign_in", "static", "health.healthz"}
+PUBLIC_ENDPOINTS = {"auth.sign_in", "static", "health.healthz", "openapi.description"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

@@ -36,7 +36,7 @@ def init_app(app):
                       enabled=config["RATELIMIT_ENABLED"])
     # One budget for all of them: a retry costs as much as a question.
     chat = limiter.shared_limit(
-        config["RATELIMIT_CHAT"], "sending", key_func=sender, methods=["POST"],
+        config["RATELIMIT_CHAT"], "sending", key_func=sender, methods=["POST", "PATCH"],
         error_message="You are sending messages faster than this server allows "
                       f"({config['RATELIMIT_CHAT']}). Wait a little, then send again.")
     for endpoint in SENDING:

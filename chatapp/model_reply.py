@@ -51,7 +51,9 @@ def _usage(body):
     if not isinstance(usage, dict):
         return None
     counts = {key: usage.get(key) for key in ("prompt_tokens", "completion_tokens")}
-    counts = {key: value if isinstance(value, int) else None for key, value in counts.items()}
+    # A count is a whole number of tokens: a bool (an int to Python) or a negative is not one.
+    counts = {key: value if type(value) is int and value >= 0 else None
+              for key, value in counts.items()}
     return counts if any(value is not None for value in counts.values()) else None
 
 

@@ -252,6 +252,22 @@ def test_complete_returns_the_finish_reason_and_usage(client, fake_openai):
     assert reply.usage == {"prompt_tokens": 12, "completion_tokens": 34}
 
 
+@pytest.mark.parametrize("prompt_tokens, completion_tokens, expected", [
+    (True, 34, {"prompt_tokens": None, "completion_tokens": 34}),
+    (-5, 34, {"prompt_tokens": None, "completion_tokens": 34}),
+    ("12", False, None),
+])
+def test_usage_keeps_only_counts_that_are_whole_numbers(client, fake_openai, prompt_tokens,
+                                                       completion_tokens, expected):
+    """A count the service got wrong is dropped, not stored: a stored one must export and
+    import back (an import refuses negative or non-number counts)."""
+    body = completion("Hi")
+    body["usage"] = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+    fake_openai.respond(lambda _request: (200, body))
+
+    assert client.complete(HELLO).usage == expected
+
+
 def test_complete_without_usage_or_finish_reason_says_stop_and_none(client, fake_openai):
     body = completion("Hi")
     del body["usage"]

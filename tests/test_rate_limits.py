@@ -75,3 +75,14 @@ def test_each_user_has_their_own_budget_whatever_their_address(app, client):
 
     assert [send("alice"), send("alice"), send("alice")] == [200, 200, 429]
     assert send("bob") == 200
+
+
+def test_an_edit_counts_like_a_question(app, client):
+    thread_id = client.post("/api/chat", json={"message": "First"}).json["threadId"]
+    client.patch(f"/api/thread/{thread_id}/messages/last", json={"content": "Second"})
+
+    over = client.patch(f"/api/thread/{thread_id}/messages/last", json={"content": "Third"})
+
+    assert over.status_code == 429
+    messages = client.get(f"/api/thread/{thread_id}").json
+    assert messages[0]["content"] == "Second"
