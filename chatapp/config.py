@@ -73,9 +73,10 @@ class Config:
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_CHAT = os.environ.get("RATELIMIT_CHAT", "").strip() or "30/minute"
         self.RATELIMIT_SIGNIN = os.environ.get("RATELIMIT_SIGNIN", "").strip() or "10/minute"
-        # memory:// counts in each process; redis://... or mongodb://... shares the counts.
+        # local:// counts in each process (chatapp.limits.LocalStorage); redis://... or
+        # mongodb://... shares the counts between processes.
         self.RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI", "").strip()
-                                      or "memory://")
+                                      or "local://")
         # The session holds only the CSRF token and flash messages; Lax keeps it off
         # cross-site posts as a second guard beside the token.
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -61,7 +61,7 @@ def _handle_http(error):
     response = _handle(ChatAppError(message, status=error.code, code=code))
     if error.code == 429:  # over a rate limit (chatapp/limits.py): say when to come back
         body, status = response
-        return body, status, {"Retry-After": str(limits.seconds_to_wait())}
+        return body, status, {"Retry-After": str(limits.seconds_to_wait(error))}
     return response
 
 

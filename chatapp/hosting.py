@@ -69,6 +69,15 @@ class SecureOnHttpsSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
+    def get_signing_serializer(self, app):
+        # Flask builds a new signer for every request, even one with no session cookie (every
+        # API call): kept while the keys it was built from stay the same.
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = getattr(self, "_signer", None)
+        if cached is None or cached[0] != keys:
+            cached = self._signer = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
 
 def _untrusted_host(_error):
     """A Host outside TRUSTED_HOSTS: 400, in plain words. Not the usual error page, which needs

@@ -3,7 +3,6 @@ asking again when a failure may pass (retry_policy.py). The only module that spe
 upstream; model_reply.py reads its answers. The wire format goes no further than these two."""
 import logging
 import os
-import queue
 from contextlib import contextmanager
 
 import requests
@@ -31,7 +30,7 @@ class ModelClient:
         # Keep-alive sessions, each lent to one call at a time (requests.Session is not promised
         # to be thread-safe) and then kept for the next. Not one per thread: some servers run
         # each request on a new thread, which would open a new connection every turn.
-        self._idle = queue.LifoQueue()
+        self._idle = []  # the most recent last; append and pop are atomic: no lock needed
         # What requests would read from the environment on every call (proxies, CA bundle), read
         # once: scanning the environment was a third of the app's own time per turn.
         self._proxies = requests.utils.get_environ_proxies(self.base_url)
@@ -144,8 +143,8 @@ class ModelClient:
 
     def _take_session(self):
         try:
-            return self._idle.get_nowait()
-        except queue.Empty:
+            return self._idle.pop()
+        except IndexError:
             return requests.Session()
 
     @contextmanager
@@ -158,8 +157,8 @@ class ModelClient:
 
     def _give_back(self, session):
         # After a burst of streams, keep a few warm connections, not one per stream that ran.
-        if self._idle.qsize() < MAX_IDLE_SESSIONS:
-            self._idle.put(session)
+        if len(self._idle) < MAX_IDLE_SESSIONS:
+            self._idle.append(session)
         else:
             session.close()
 

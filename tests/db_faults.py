@@ -31,7 +31,7 @@ def fill_the_disk(app):
     SQLite fails a write that needs a page past `max_page_count` with SQLITE_FULL, the very error
     (and the same rollback) it gives when the disk has no room left. The limit is a setting of each
     connection, so it is set on the store's own: those waiting in its pool for the next request."""
-    connections = list(app.extensions["thread_store"]._pool._idle.queue)
+    connections = list(app.extensions["thread_store"]._pool._idle)
     assert connections, "make a request first, so the store has a connection to fill"
     limits = []
     for db in connections:

@@ -2,6 +2,7 @@
 regenerate, an edit; by the API or the page), per signed-in user, else per address. Over it: a
 429 with Retry-After, the page's note keeping the typed text, and nothing stored."""
 import re
+import time
 
 import pytest
 
@@ -86,3 +87,39 @@ def test_an_edit_counts_like_a_question(app, client):
     assert over.status_code == 429
     messages = client.get(f"/api/thread/{thread_id}").json
     assert messages[0]["content"] == "Second"
+
+
+def test_limits_can_be_turned_off(app_config, tmp_path):
+    from chatapp import create_app
+
+    app = create_app({**app_config, "RATELIMIT_ENABLED": False}, instance_path=str(tmp_path / "i"))
+    client = app.test_client()
+
+    assert [client.post("/api/chat", json={"message": "Hi"}).status_code
+            for _ in range(3)] == [200, 200, 200]
+
+
+def test_the_local_count_starts_again_when_its_window_ends():
+    from chatapp.limits import LocalStorage
+
+    storage = LocalStorage()
+    assert [storage.incr("k", expiry=0.05) for _ in range(3)] == [1, 2, 3]
+    assert storage.incr("other", expiry=60) == 1  # each key counts apart
+
+    time.sleep(0.06)
+
+    assert storage.get("k") == 0 and storage.incr("k", expiry=60) == 1
+    assert storage.get("other") == 1
+
+
+def test_counts_nobody_touches_again_are_swept_away():
+    from chatapp.limits import LocalStorage
+
+    storage = LocalStorage()
+    for n in range(LocalStorage.SWEEP_EVERY - 1):
+        storage.incr(f"address:{n}", expiry=0.01)
+    time.sleep(0.02)
+
+    storage.incr("address:last", expiry=60)  # the write that sweeps
+
+    assert set(storage.storage) == {"address:last"}

@@ -111,8 +111,9 @@ class SQLiteThreadStore(SQLiteUsers, ThreadStore):
                      owner=None):
         with self._connection() as db:  # one transaction, so one commit, where there were two
             thread = self._create(db, thread_id, title, now, model, owner)
+            # A thread made just now was made with updatedAt `now`: nothing to bump.
             return thread, self._append(db, thread_id, "user", content, now,
-                                        claim_until=claim_until)
+                                        claim_until=claim_until, bump=thread.updated_at != now)
 
     def append_message(self, thread_id, role, content, now, *, reply_to=None, finish_reason=None,
                        usage=None, claim_until=None):
@@ -121,23 +122,26 @@ class SQLiteThreadStore(SQLiteUsers, ThreadStore):
                                 finish_reason=finish_reason, usage=usage, claim_until=claim_until)
 
     def _append(self, db, thread_id, role, content, now, *, reply_to=None, finish_reason=None,
-                usage=None, claim_until=None):
+                usage=None, claim_until=None, bump=True):
         usage, turn = usage or {}, None
-        _bump(db, thread_id, now)
+        if bump:
+            _bump(db, thread_id, now)
         if role == "assistant":
             turn = self._question_answered(db, thread_id, reply_to)
             db.execute("DELETE FROM messages WHERE thread_id = ? AND turn = ?"
                        " AND role = 'assistant'", (thread_id, turn))
+        # A question (or a reply with none to answer) is its own turn: its id, given here so
+        # that one statement writes the row whole. (The transaction holds the write lock.)
         row_id = db.execute(
-            "INSERT INTO messages (thread_id, role, content, created_at, turn, finish_reason,"
-            " prompt_tokens, completion_tokens, claimed_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO messages (id, thread_id, role, content, created_at, turn, finish_reason,"
+            " prompt_tokens, completion_tokens, claimed_until) SELECT next_id, ?, ?, ?, ?,"
+            " coalesce(?, next_id), ?, ?, ?, ? FROM (SELECT coalesce(max(id), 0) + 1 AS next_id"
+            " FROM messages)",
             (thread_id, role, content, now, turn, finish_reason, usage.get("prompt_tokens"),
              usage.get("completion_tokens"), claim_until),
         ).lastrowid
-        if turn is None:  # a question (or a reply with none to answer): its own id is its turn
-            turn = row_id
-            db.execute("UPDATE messages SET turn = id WHERE id = ?", (row_id,))
-        return Message(role, content, now, finish_reason, usage or None, turn, claim_until)
+        return Message(role, content, now, finish_reason, usage or None, turn or row_id,
+                       claim_until)
 
     @staticmethod
     def _question_answered(db, thread_id, question):

@@ -3,7 +3,6 @@ one transaction. A connection that has gone bad is closed rather than kept, so t
 itself once the fault is fixed, without a restart. Every SQLite failure becomes StoreUnavailable."""
 import logging
 import os
-import queue
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -45,7 +44,9 @@ class ConnectionPool:
     def __init__(self, path, busy_timeout):
         self.path = path
         self.busy_timeout = busy_timeout  # seconds a write waits for another writer
-        self._idle = queue.LifoQueue()
+        # Idle connections, the most recent last: a plain list, whose append and pop are each
+        # atomic, so no lock (a queue.Queue's locks cost more than the query, under gevent).
+        self._idle = []
         self._pid = os.getpid()
         self._schema_lock = threading.Lock()
         self._schema_ready = False
@@ -54,10 +55,10 @@ class ConnectionPool:
     def connection(self):
         """A connection inside a transaction (committed on success, else rolled back)."""
         if self._pid != os.getpid():  # forked: the parent's connections are not ours to use
-            self._idle, self._pid = queue.LifoQueue(), os.getpid()
+            self._idle, self._pid = [], os.getpid()
         try:
-            db = self._idle.get_nowait()
-        except queue.Empty:
+            db = self._idle.pop()
+        except IndexError:
             db = self._open()
         keep = not db.read_only
         try:
@@ -72,7 +73,7 @@ class ConnectionPool:
             raise _unavailable(code) from error
         finally:
             if keep:
-                self._idle.put(db)
+                self._idle.append(db)
             else:
                 db.close()
 
@@ -84,8 +85,8 @@ class ConnectionPool:
     def _close_idle(self):
         while True:
             try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
+                self._idle.pop().close()
+            except IndexError:
                 return
 
     def _open(self):
