@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run serve test bench chromium clean
+.PHONY: run serve test bench chromium redis clean
 
 run: $(VENV)/.installed-app
 	$(PY) wsgi.py
@@ -12,7 +12,7 @@ run: $(VENV)/.installed-app
 serve: $(VENV)/.installed-prod
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py
 
-test: $(VENV)/.installed-dev node_modules/.installed chromium
+test: $(VENV)/.installed-dev node_modules/.installed chromium redis
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev
@@ -45,6 +45,12 @@ chromium:
 	@if [ -n "$$CHROMIUM_PATH" ] || command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	else echo "Installing Chromium (needs sudo)"; sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+
+# A Redis server for the test that rate limits are shared between processes through it.
+redis:
+	@if command -v redis-server >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server; \
+	else echo "Installing redis-server (needs sudo)"; sudo apt-get update -qq && sudo apt-get install -y -qq redis-server; fi
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
