@@ -442,3 +442,29 @@ def test_sqlite_search_finds_what_a_plain_scan_finds_page_after_page(sqlite_path
 
     for limit in (5, 50):
         assert all_found(store, query, limit) == expected
+
+
+def test_sqlite_a_rare_word_reads_its_threads_not_the_whole_sidebar(sqlite_path, monkeypatch):
+    """The threads holding a rare word are looked up by key, each thread then checked for its
+    owner: never every thread of the owner walked and checked against the keys."""
+    statements = []
+    real_connect = sqlite3.connect
+
+    def traced_connect(*args, **kwargs):
+        db = real_connect(*args, **kwargs)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", traced_connect)
+    store = SQLiteThreadStore(sqlite_path)
+    titled(store, "t1", "Rare", "zanzibar trip")
+    titled(store, "t2", "Common", "other words", start=10)
+
+    assert found(store, "zanzibar") == ["t1"]
+
+    monkeypatch.undo()
+    by_key = [s for s in statements if "json_each" in s and "search_keys AS k" in s]
+    assert by_key
+    with raw_connection(sqlite_path) as db:
+        plan = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {by_key[0]}"))
+    assert plan.startswith("SEARCH k USING INTEGER PRIMARY KEY"), plan
