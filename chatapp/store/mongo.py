@@ -5,16 +5,16 @@ import threading
 from contextlib import contextmanager
 from datetime import timezone
 
-from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from ..errors import StoreUnavailable, ThreadExists, ThreadNotFound, TurnInProgress
+from ..errors import StoreUnavailable, ThreadNotFound, TurnInProgress
 from ..models import Message, Thread, from_iso, to_iso
-from .base import (ThreadPage, ThreadStore, decode_cursor, imported_turns,
+from .base import (ThreadPage, ThreadStore, decode_cursor,
                    page_of, question_and_reply, search_words, take_within_budget)
 from .mongo_schema import IN_ORDER, SIDEBAR_ORDER, prepare_collections
 from .mongo_search import threads_holding
+from .mongo_transfer import MongoTransfer
 from .mongo_users import MongoUsers, prepare_user_collections
 
 log = logging.getLogger(__name__)
@@ -41,26 +41,6 @@ def _message(doc):
                    doc.get("usage"), doc.get("turn"), _time(claim) if claim else None)
 
 
-def _message_doc(thread_id, message, seq, turn):
-    """An imported message as append_message stores one (its _id made here, so that a failed
-    import can take out exactly what it put in)."""
-    doc = {"_id": ObjectId(), "threadId": thread_id, "seq": seq, "turn": turn,
-           "role": message.role, "content": message.content,
-           "timestamp": from_iso(message.timestamp)}
-    if message.finish_reason:
-        doc["finishReason"] = message.finish_reason
-    if message.usage:
-        doc["usage"] = message.usage
-    return doc
-
-
-def _duplicate(error):
-    """A unique index refused a write (alone, or within a bulk insert)."""
-    details = getattr(error, "details", None) or {}
-    return isinstance(error, DuplicateKeyError) or any(
-        failure.get("code") == 11000 for failure in details.get("writeErrors", []))
-
-
 def _after(cursor):
     """The query for threads after a sidebar cursor (everything without one)."""
     if not cursor:
@@ -71,7 +51,7 @@ def _after(cursor):
                     {"updatedAt": updated_at, "threadId": {"$lt": thread_id}}]}
 
 
-class MongoThreadStore(MongoUsers, ThreadStore):
+class MongoThreadStore(MongoUsers, MongoTransfer, ThreadStore):
     def __init__(self, db):
         self.threads = db["threads"]
         self.messages_ = db["messages"]
@@ -262,31 +242,6 @@ class MongoThreadStore(MongoUsers, ThreadStore):
             deleted = self.threads.delete_one({"threadId": thread_id}).deleted_count
             self.messages_.delete_many({"threadId": thread_id})
         return bool(deleted)
-
-    def import_thread(self, thread, messages, owner=None):
-        """A standalone server has no transactions, so the order gives all or nothing: the
-        messages go in first (unlisted), then the thread; if it cannot go in, they come out."""
-        seqs = range(1, len(messages) + 1)
-        docs = [_message_doc(thread.thread_id, m, seq, turn)
-                for m, seq, turn in zip(messages, seqs, imported_turns(messages, seqs))]
-        with self._guard():
-            if self.threads.count_documents({"threadId": thread.thread_id}, limit=1):
-                raise ThreadExists(thread.thread_id)
-            try:
-                if docs:
-                    self.messages_.insert_many(docs)
-                self.threads.insert_one({
-                    "threadId": thread.thread_id, "title": thread.title,
-                    "createdAt": from_iso(thread.created_at),
-                    "updatedAt": from_iso(thread.updated_at),
-                    "messageCount": len(messages),  # the next message appended takes seq n + 1
-                    "model": thread.model, "titleSet": thread.title_set, "owner": owner})
-            except PyMongoError as error:
-                self.messages_.delete_many({"_id": {"$in": [doc["_id"] for doc in docs]}})
-                if _duplicate(error):
-                    raise ThreadExists(thread.thread_id) from None  # created meanwhile
-                raise
-        return thread
 
     def threads_after(self, thread_id, limit):
         with self._guard():
