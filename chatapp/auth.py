@@ -11,22 +11,13 @@ from flask import (Blueprint, current_app, flash, g, redirect, render_template, 
                    url_for)
 
 from . import accounts
-from .errors import ChatAppError
+from .errors import CrossSiteRefused, Unauthorized
+from .errorhandlers import under_api
 from .store import whole_store
 
 bp = Blueprint("auth", __name__)
 PUBLIC_ENDPOINTS = {"auth.sign_in", "static", "health.healthz", "openapi.description"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-class Unauthorized(ChatAppError):
-    status = 401
-    code = "unauthorized"
-
-
-class CrossSiteRefused(ChatAppError):
-    status = 403
-    code = "cross_site"
 
 
 @bp.before_app_request
@@ -49,11 +40,11 @@ def load_user():
 
 def _guard():
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
-        if _under_api():
+        if under_api():
             raise Unauthorized("Sign in, or send Authorization: Bearer <token> "
                                "(`flask --app wsgi users token NAME` makes one).")
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
-    if g.by_cookie and _under_api() and request.method not in SAFE_METHODS:
+    if g.by_cookie and under_api() and request.method not in SAFE_METHODS:
         _refuse_cross_site()
     return None
 
@@ -65,10 +56,6 @@ def _refuse_cross_site():
     allowed = {request.host_url.rstrip("/"), *current_app.config["CORS_ORIGINS"]}
     if (origin and origin not in allowed) or request.headers.get("Sec-Fetch-Site") == "cross-site":
         raise CrossSiteRefused("This request came from another site; sign in there with a token.")
-
-
-def _under_api():
-    return request.path == "/api" or request.path.startswith("/api/")
 
 
 @bp.route("/signin", methods=["GET", "POST"])

@@ -25,12 +25,12 @@ def register(app):
     app.register_error_handler(Exception, _handle_unexpected)
 
 
-def _under_api():
+def under_api():
     return request.path == "/api" or request.path.startswith("/api/")
 
 
 def _handle(error):
-    if _under_api():
+    if under_api():
         return json_error(error)
     # A form post that failed keeps the person's text on the error page, so nothing is lost.
     return render_template("error.html", status=error.status, message=error.message,

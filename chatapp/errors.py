@@ -48,6 +48,18 @@ class UserExists(ChatAppError):
         super().__init__(f"There is already a user named {name!r}.")
 
 
+class Unauthorized(ChatAppError):
+    """LOGIN_REQUIRED is on and the request is nobody's (chatapp/auth.py)."""
+    status = 401
+    code = "unauthorized"
+
+
+class CrossSiteRefused(ChatAppError):
+    """A write to the API made with the session cookie from another site."""
+    status = 403
+    code = "cross_site"
+
+
 class TurnInProgress(ChatAppError):
     status = 409
     code = "turn_in_progress"

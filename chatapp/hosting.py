@@ -9,7 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .errorhandlers import json_error
+from .errorhandlers import json_error, under_api
 from .errors import ChatAppError
 
 # No inline scripts, no framing, no foreign resources: a second wall behind the escaping of replies.
@@ -84,7 +84,7 @@ def _untrusted_host(_error):
     the links Flask cannot build for a host it refused."""
     error = ChatAppError("This server does not answer to that host name.", status=400,
                          code="untrusted_host")
-    if request.path == "/api" or request.path.startswith("/api/"):
+    if under_api():
         return json_error(error)
     return error.message, error.status, {"Content-Type": "text/plain; charset=utf-8"}
 

@@ -19,7 +19,7 @@ from .errors import InvalidInput
 
 MAX_DEPTH = 32  # far deeper than any document the app reads (an import is 4 levels deep)
 INT64 = range(-2**63, 2**63)  # what SQLite and BSON store
-SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")  # a lone one: paired, Python reads them as one
 KEY_SHOWN_CHARS = 40  # of a key named in an error: a path should stay readable
 
 

@@ -2,17 +2,16 @@
 as the upstream writes it. ModelClient sends the request; this module only reads what comes back.
 Every text read here is made valid Unicode (`unicode_text`) before anything else sees it."""
 import json
-import re
 from dataclasses import dataclass
 
 import urllib3
 
 from .errors import ModelError
+from .json_input import SURROGATE
 from .sse import SSEDecoder
 
 READ_SIZE = 65536  # read1 returns whatever has arrived, up to this: it never waits to fill it
 DRAIN_SECONDS = 0.25  # how long to wait for a body's end after [DONE] (urllib3 resets it per call)
-SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def unicode_text(text):

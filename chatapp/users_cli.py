@@ -8,6 +8,7 @@ from . import accounts
 from .errors import errors_said
 from .models import utc_now
 from .store import whole_store
+from .transfer.jsonl import count  # "1 token", "2 tokens"
 
 users = AppGroup("users", help="Manage who may sign in (see LOGIN_REQUIRED).")
 
@@ -59,11 +60,11 @@ def token_command(name, revoke):
     with errors_said():
         user = _existing(name)
         if revoke:
-            count = whole_store().revoke_tokens(user.user_id)
-            click.echo(f"Revoked {count} token{'' if count == 1 else 's'} of {user.name}.")
+            revoked = whole_store().revoke_tokens(user.user_id)
+            click.echo(f"Revoked {count(revoked, 'token')} of {user.name}.")
             return
         click.echo(accounts.new_token(whole_store(), user, utc_now()))
-    click.echo(f"Send it as `Authorization: Bearer <token>`; it is not shown again.", err=True)
+    click.echo("Send it as `Authorization: Bearer <token>`; it is not shown again.", err=True)
 
 
 @users.command("adopt")
@@ -73,8 +74,8 @@ def adopt_command(name):
     before accounts existed (with LOGIN_REQUIRED on, nobody else can reach them)."""
     with errors_said():
         user = _existing(name)
-        count = whole_store().give_unowned_threads(user.user_id)
-    click.echo(f"{user.name} now has {count} more conversation{'' if count == 1 else 's'}.")
+        given = whole_store().give_unowned_threads(user.user_id)
+    click.echo(f"{user.name} now has {count(given, 'more conversation')}.")
 
 
 def _existing(name):
