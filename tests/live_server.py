@@ -5,28 +5,38 @@ import threading
 from waitress import wasyncore
 from waitress.server import create_server
 
+# How often the serving loop looks whether it is asked to stop, when nothing else wakes it.
+STOP_CHECK_SECONDS = 0.02
+
 
 class LiveServer:
     def __init__(self, app, host="127.0.0.1", port=0, threads=32):
         self._server = create_server(app, host=host, port=port, threads=threads)
         self._host = host
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
 
     @property
     def url(self):
         return f"http://{self._host}:{self._server.effective_port}"
+
+    def _serve(self):
+        # waitress's own loop (server.run), a turn at a time, so that it ends and closes its sockets
+        # in this thread. Stopping it from outside means writing to its wake-up pipe, a raw file
+        # descriptor: a CI run once found it closed at that moment ("Bad file descriptor").
+        sockets = self._server._map
+        while sockets and not self._stopping.is_set():
+            wasyncore.loop(timeout=STOP_CHECK_SECONDS, map=sockets, count=1)
+        wasyncore.close_all(sockets)
 
     def start(self):
         self._thread.start()
         return self
 
     def stop(self):
-        # Close from the server's own loop thread: closing its sockets from this one can pull
-        # them from under the select() it is waiting in ("Bad file descriptor").
-        server = self._server
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        self._stopping.set()
         self._thread.join(timeout=5)
-        server.task_dispatcher.shutdown()
+        self._server.task_dispatcher.shutdown()
 
     def __enter__(self):
         return self.start()
