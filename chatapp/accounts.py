@@ -35,10 +35,14 @@ def check_password(password):
 
 def create_user(store, name, password, now):
     """A new User in the store; raises InvalidInput for a bad name or password, UserExists."""
-    user = User(uuid.uuid4().hex, check_name(name),
-                generate_password_hash(check_password(password)), now)
+    user = new_user(check_name(name), generate_password_hash(check_password(password)), now)
     store.create_user(user)
     return user
+
+
+def new_user(name, password_hash, created_at):
+    """A User under a new id: ids are each store's own (an import gives its users new ones)."""
+    return User(uuid.uuid4().hex, name, password_hash, created_at)
 
 
 def signed_in_user(store, name, password):

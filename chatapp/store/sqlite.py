@@ -1,15 +1,14 @@
 """The default store: one SQLite file, no server needed (its connections: sqlite_pool.py)."""
-from ..errors import ThreadExists, ThreadNotFound, TurnInProgress
+from ..errors import ThreadNotFound, TurnInProgress
 from ..models import Message, Thread
-from .base import (ThreadPage, ThreadStore, decode_cursor, imported_turns,
-                   page_of, question_and_reply, search_words, take_within_budget)
+from .base import (ThreadPage, ThreadStore, decode_cursor, page_of, question_and_reply,
+                   search_words, take_within_budget)
 from .sqlite_pool import ConnectionPool
+from .sqlite_schema import LISTED_COLUMNS, THREAD_COLUMNS
 from .sqlite_search import find_threads, index_pending
+from .sqlite_transfer import SQLiteTransfer
 from .sqlite_users import SQLiteUsers
 
-# In Thread's field order. The sidebar reads only the first four: what a row shows.
-LISTED_COLUMNS = "thread_id, title, created_at, updated_at"
-THREAD_COLUMNS = f"{LISTED_COLUMNS}, model, title_set"
 MESSAGE_COLUMNS = ("role, content, created_at, finish_reason, prompt_tokens, completion_tokens, turn,"
                    " claimed_until")
 IN_ORDER = "ORDER BY turn, id"
@@ -43,7 +42,7 @@ def _bump(db, thread_id, now):
         raise ThreadNotFound(thread_id)
 
 
-class SQLiteThreadStore(SQLiteUsers, ThreadStore):
+class SQLiteThreadStore(SQLiteUsers, SQLiteTransfer, ThreadStore):
     def __init__(self, path, busy_timeout=5.0):
         self.path = path
         self._pool = ConnectionPool(path, busy_timeout)
@@ -225,26 +224,6 @@ class SQLiteThreadStore(SQLiteUsers, ThreadStore):
         with self._connection() as db:
             deleted = db.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount
         return bool(deleted)
-
-    def import_thread(self, thread, messages, owner=None):
-        with self._connection() as db:  # one transaction: the thread and all its messages
-            if not db.execute(
-                    f"INSERT INTO threads ({THREAD_COLUMNS}, owner) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (thread_id) DO NOTHING",
-                    (thread.thread_id, thread.title, thread.created_at, thread.updated_at,
-                     thread.model, int(thread.title_set), owner)).rowcount:
-                raise ThreadExists(thread.thread_id)
-            # The insert above holds the write lock, so these ids stay free until the commit;
-            # giving them here lets a reply's turn (its question's id) go in with the same row.
-            first = db.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0]
-            ids = range(first, first + len(messages))
-            db.executemany(
-                "INSERT INTO messages (id, thread_id, role, content, created_at, turn, finish_reason,"
-                " prompt_tokens, completion_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(row_id, thread.thread_id, m.role, m.content, m.timestamp, turn, m.finish_reason,
-                  (m.usage or {}).get("prompt_tokens"), (m.usage or {}).get("completion_tokens"))
-                 for m, row_id, turn in zip(messages, ids, imported_turns(messages, ids))])
-        return thread
 
     def threads_after(self, thread_id, limit):
         with self._connection() as db:

@@ -3,6 +3,10 @@ up to date (PRAGMA user_version counts those done)."""
 from .sqlite_search import SEARCH_BACKFILL, SEARCH_IN_BATCHES, SEARCH_SCHEMA, tune_index
 from .sqlite_users import USERS_SCHEMA
 
+# In Thread's field order. The sidebar reads only the first four: what a row shows.
+LISTED_COLUMNS = "thread_id, title, created_at, updated_at"
+THREAD_COLUMNS = f"{LISTED_COLUMNS}, model, title_set"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
     thread_id  TEXT PRIMARY KEY,

@@ -3,12 +3,10 @@ InvalidInput naming the field and its place, e.g. `messages[3].role must be "use
 "assistant"`. The same check serves POST /api/thread/import and each line of `flask import`,
 whose user lines and owners (read_user, read_owner) only that command reads: the API ignores an
 "owner", as a conversation imported there is always the caller's own."""
-import uuid
-
-from ..accounts import NAME, check_name
+from ..accounts import NAME, check_name, new_user
 from ..chat import validate_thread_id
 from ..errors import InvalidInput
-from ..models import Message, Thread, User, parse_time
+from ..models import Message, Thread, parse_time
 from ..titles import RENAME_MAX_CHARS
 from .document import FORMAT, USER_FORMAT, VERSION
 
@@ -56,8 +54,7 @@ def read_user(data):
     if len(parts) != 3 or not all(parts) or len(password_hash) > PASSWORD_HASH_MAX_CHARS:
         raise InvalidInput("passwordHash must be a password hash as chatapp keeps it "
                            "(method$salt$hash), as `flask export` writes it.")
-    return User(uuid.uuid4().hex, name, password_hash,
-                _time(_required(data, "createdAt"), "createdAt"))
+    return new_user(name, password_hash, _time(_required(data, "createdAt"), "createdAt"))
 
 
 def read_owner(data):
