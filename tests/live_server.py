@@ -1,5 +1,7 @@
-"""Serve a Flask app over real HTTP on 127.0.0.1 in a background thread, with the same server
-`make run` uses (waitress), for the browser tests, the Postman run and the benchmark."""
+"""Serve a Flask app over real HTTP on 127.0.0.1 in a background thread of the test process, for
+the browser tests, the Postman run and the streaming tests. The server is waitress, a threaded
+WSGI server: `make run`'s gevent server needs the whole process patched first, so the tests of
+that server start it as its own process (test_serving.py, test_crash_safety.py)."""
 import threading
 
 from waitress import wasyncore
