@@ -50,7 +50,7 @@ def external_url(endpoint, **values):
         adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
                                            url_scheme=parts.scheme)
         return adapter.build(endpoint, values, force_external=True)
-    trusted = current_app.config.get("TRUSTED_HOSTS") or _is_loopback(request.host)
+    trusted = current_app.config.get("TRUSTED_HOSTS") or _host_header_is_loopback(request.host)
     return url_for(endpoint, _external=bool(trusted), **values)
 
 
@@ -89,12 +89,24 @@ def _untrusted_host(_error):
     return error.message, error.status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-def _is_loopback(host):
+def is_loopback(host):
+    """Whether `host` (a name or an address, IPv6 bracketed or not) is this machine only:
+    localhost, 127.0.0.0/8 or ::1. Any other name may resolve anywhere."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_header_is_loopback(host):
+    """The same for a request's Host ("name:port")."""
     try:
         hostname = urlsplit(f"//{host}").hostname
-        return hostname == "localhost" or ipaddress.ip_address(hostname).is_loopback
-    except ValueError:  # a name, or a malformed host: not loopback
+    except ValueError:  # a malformed host
         return False
+    return bool(hostname) and is_loopback(hostname)
 
 
 def _checked_public_url(value):

@@ -8,13 +8,14 @@ process holds hundreds of open streams, and a stalled model holds up only its ow
 `requests` and the stores need no change. SQLite calls do not yield, but they take well under a
 millisecond here; a database locked by another process blocks this one for up to its busy
 timeout. Several processes: gunicorn with `-k gevent` serves the same app."""
-import ipaddress
 import signal
 import socket
 
 import gevent
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
+
+from .hosting import is_loopback
 
 MAX_CONNECTIONS = 1000  # open connections served at once; more wait to be accepted
 SHUTDOWN_GRACE_SECONDS = 5.0  # on SIGTERM or Ctrl-C, how long replies being written may go on
@@ -31,21 +32,12 @@ class _Handler(WSGIHandler):
 def open_access_refused(config, host):
     """Why `make run` must not serve on `host`, or None: an address others can reach, with
     sign-in off, would let anyone read every conversation and spend the API key's money."""
-    if config["LOGIN_REQUIRED"] or config["ALLOW_OPEN_ACCESS"] or _loopback(host):
+    if config["LOGIN_REQUIRED"] or config["ALLOW_OPEN_ACCESS"] or is_loopback(host):
         return None
     return (f"Refusing to serve on {host!r} with LOGIN_REQUIRED off: anyone who can reach it "
             "could read every conversation and use your API key. Set LOGIN_REQUIRED=true (and "
             "add users: flask --app wsgi users create NAME), serve on 127.0.0.1, or set "
             "ALLOW_OPEN_ACCESS=true if you mean it.")
-
-
-def _loopback(host):
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:  # a name other than localhost: it may resolve anywhere
-        return False
 
 
 def make_server(app, host="127.0.0.1", port=5000, max_connections=MAX_CONNECTIONS):

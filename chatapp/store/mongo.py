@@ -41,6 +41,11 @@ def _message(doc):
                    doc.get("usage"), doc.get("turn"), _time(claim) if claim else None)
 
 
+def _unclaimed(moment):
+    """The query for a question free to claim at `moment`: never claimed, or its claim ended."""
+    return {"$or": [{"claimedUntil": None}, {"claimedUntil": {"$lte": moment}}]}
+
+
 def _after(cursor):
     """The query for threads after a sidebar cursor (everything without one)."""
     if not cursor:
@@ -192,10 +197,9 @@ class MongoThreadStore(MongoUsers, MongoTransfer, ThreadStore):
             return question_and_reply([_message(doc) for doc in docs])
 
     def claim_turn(self, thread_id, turn, now, until):
-        free = {"$or": [{"claimedUntil": None}, {"claimedUntil": {"$lte": from_iso(now)}}]}
         with self._guard():
             return self.messages_.update_one(
-                {"threadId": thread_id, "turn": turn, "role": "user", **free},
+                {"threadId": thread_id, "turn": turn, "role": "user", **_unclaimed(from_iso(now))},
                 {"$set": {"claimedUntil": from_iso(until)}},
             ).modified_count == 1
 
@@ -211,7 +215,6 @@ class MongoThreadStore(MongoUsers, MongoTransfer, ThreadStore):
         wording cannot land (its question's time no longer matches). A question sent in the
         same instant may come after the edited one, as if sent just after the edit."""
         stamp = from_iso(now)
-        free = {"$or": [{"claimedUntil": None}, {"claimedUntil": {"$lte": stamp}}]}
         with self._guard():
             last = self.messages_.find_one({"threadId": thread_id, "role": "user"},
                                            {"turn": 1}, sort=NEWEST_FIRST)
@@ -220,7 +223,7 @@ class MongoThreadStore(MongoUsers, MongoTransfer, ThreadStore):
                     raise ThreadNotFound(thread_id)
                 return None
             if not self.messages_.update_one(
-                    {"_id": last["_id"], **free},
+                    {"_id": last["_id"], **_unclaimed(stamp)},
                     {"$set": {"content": content, "timestamp": stamp,
                               "claimedUntil": from_iso(claim_until)}}).matched_count:
                 if not self.threads.count_documents({"threadId": thread_id}, limit=1):

@@ -42,6 +42,13 @@ def _bump(db, thread_id, now):
         raise ThreadNotFound(thread_id)
 
 
+def _delete_reply(db, thread_id, turn):
+    """Take out the reply to question `turn` (a new one takes its place, or it answered other
+    words)."""
+    db.execute("DELETE FROM messages WHERE thread_id = ? AND turn = ? AND role = 'assistant'",
+               (thread_id, turn))
+
+
 class SQLiteThreadStore(SQLiteUsers, SQLiteTransfer, ThreadStore):
     def __init__(self, path, busy_timeout=5.0):
         self.path = path
@@ -127,8 +134,7 @@ class SQLiteThreadStore(SQLiteUsers, SQLiteTransfer, ThreadStore):
             _bump(db, thread_id, now)
         if role == "assistant":
             turn = self._question_answered(db, thread_id, reply_to)
-            db.execute("DELETE FROM messages WHERE thread_id = ? AND turn = ?"
-                       " AND role = 'assistant'", (thread_id, turn))
+            _delete_reply(db, thread_id, turn)
         # A question (or a reply with none to answer) is its own turn: its id, given here so
         # that one statement writes the row whole. (The transaction holds the write lock.)
         row_id = db.execute(
@@ -206,8 +212,7 @@ class SQLiteThreadStore(SQLiteUsers, SQLiteTransfer, ThreadStore):
             if not rows:
                 return self._why_not_edited(db, thread_id)
             question = _message(rows[0])
-            db.execute("DELETE FROM messages WHERE thread_id = ? AND turn = ?"
-                       " AND role = 'assistant'", (thread_id, question.turn))
+            _delete_reply(db, thread_id, question.turn)
             _bump(db, thread_id, now)
         return question
 
