@@ -17,7 +17,8 @@ APP_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_TIMEOUT"
            "TRUSTED_HOSTS", "PROXY_COUNT", "SQLITE_BUSY_TIMEOUT")
 SIDEBAR_SIZES = {"side10": 10, "side50": 50, "side10k": 10_000}
 # One app per database, all served by the one app process: "main" (turns, appends, the thread
-# page), three for the sidebar, "streams" (the streamed turns) and two for search.
+# page), three for the sidebar, "streams" (the streamed turns) and four for search (two indexed
+# at the end, two as they grew).
 DATABASES = ("main", *SIDEBAR_SIZES, "streams", "search100k", "search1k", "grown100k", "grown1k")
 
 

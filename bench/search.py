@@ -19,7 +19,7 @@ import time
 
 from chatapp.store.sqlite import SQLiteThreadStore
 from measure import fmt, interleaved, session
-from seed import Seeder, assistant_text, user_text
+from seed import SET_TURNS, Seeder, assistant_text, user_text
 
 SIZES = {"search100k": (10_000, 10), "search1k": (100, 10)}  # threads, messages each
 GROWN = {"grown100k": "search100k", "grown1k": "search1k"}  # the same, indexed as they grew
@@ -46,8 +46,7 @@ def seed(path, threads, per_thread, pool, batch=None):
                 "INSERT INTO messages (thread_id, role, content, created_at)"
                 " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
                 (json.dumps(rows[at:at + step]),))
-            seeder.db.execute("UPDATE messages SET turn = CASE role WHEN 'user' THEN id"
-                              " ELSE id - 1 END WHERE turn IS NULL")  # a reply: its question's
+            seeder.db.execute(f"{SET_TURNS} WHERE turn IS NULL")
         if batch:
             store.index_for_search()
     store.index_for_search()

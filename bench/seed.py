@@ -47,6 +47,11 @@ def assistant_text(rng, target=800):
     return "\n\n".join(parts)[: target + 150]
 
 
+# Turns as the app keeps them, for messages written in order a thread at a time (consecutive
+# ids, question then reply): a question is its own turn, a reply its question's.
+SET_TURNS = "UPDATE messages SET turn = CASE role WHEN 'user' THEN id ELSE id - 1 END"
+
+
 def iso(moment):
     from chatapp.models import to_iso
     return to_iso(moment)
@@ -82,29 +87,16 @@ class Seeder:
 
     def thread_with_messages(self, n_messages):
         """A thread of n messages, user (~200 chars) and assistant (~800, Markdown) in turn,
-        every one distinct (so no render cache is warm for it)."""
-        thread_id = self.threads(1)[0]
-        start = datetime(2024, 6, 1, tzinfo=timezone.utc)
-        rows = []
-        for i in range(n_messages):
-            text = user_text(self.rng) if i % 2 == 0 else assistant_text(self.rng)
-            rows.append((thread_id, "user" if i % 2 == 0 else "assistant", text,
-                         iso(start + timedelta(seconds=30 * i))))
-        with self.db:
-            self.db.executemany("INSERT INTO messages (thread_id, role, content, created_at,"
-                                " finish_reason) VALUES (?, ?, ?, ?, ?)",
-                                [(*row, "stop" if row[1] == "assistant" else None) for row in rows])
-            # As the app keeps them: a question is its own turn, a reply its question's.
-            self.db.execute("UPDATE messages SET turn = CASE role WHEN 'user' THEN id ELSE id - 1"
-                            " END WHERE thread_id = ?", (thread_id,))
+        every one distinct (so no render cache is warm for it): (its id, its last message's id)."""
+        thread_id = self.conversations(1, n_messages)[0]
         last = self.db.execute("SELECT max(id) FROM messages WHERE thread_id = ?",
                                (thread_id,)).fetchone()[0]
         return thread_id, last
 
     def conversations(self, count, per_thread, batch=500):
-        """`count` threads of `per_thread` messages each, made as thread_with_messages makes
-        them (turns set as the app sets them), written `batch` threads at a time so the text
-        is never all in memory. Returns the thread ids."""
+        """`count` threads of `per_thread` messages each, user (~200 chars) and assistant (~800,
+        Markdown) in turn (turns set as the app sets them), written `batch` threads at a time
+        so the text is never all in memory. Returns the thread ids."""
         thread_ids = self.threads(count)
         start = datetime(2024, 6, 1, tzinfo=timezone.utc)
         times = [iso(start + timedelta(seconds=30 * i)) for i in range(per_thread)]
@@ -117,9 +109,7 @@ class Seeder:
                     [(thread_id, *(("user", user_text(self.rng), times[i], None) if i % 2 == 0
                                    else ("assistant", assistant_text(self.rng), times[i], "stop")))
                      for thread_id in thread_ids[at:at + batch] for i in range(per_thread)])
-            # A thread's rows are consecutive ids: a question is its own turn, a reply its question's.
-            self.db.execute("UPDATE messages SET turn = CASE role WHEN 'user' THEN id ELSE id - 1"
-                            " END WHERE id >= ?", (first,))
+            self.db.execute(f"{SET_TURNS} WHERE id >= ?", (first,))
         return thread_ids
 
     def trim(self, thread_id, last_id):
