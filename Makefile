@@ -40,17 +40,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# A Debian package ($(2)) unless its command ($(1)) is there: as root, or through sudo.
+apt_install = if command -v $(1) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(2); \
+	else echo "Installing $(2) (needs sudo)"; sudo apt-get update -qq && sudo apt-get install -y -qq $(2); fi
+
 # The browser tests drive Debian's Chromium (Playwright's own download does not work offline).
 chromium:
-	@if [ -n "$$CHROMIUM_PATH" ] || command -v chromium >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-	else echo "Installing Chromium (needs sudo)"; sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+	@[ -n "$$CHROMIUM_PATH" ] || { $(call apt_install,chromium,chromium); }
 
 # A Redis server for the test that rate limits are shared between processes through it.
 redis:
-	@if command -v redis-server >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server; \
-	else echo "Installing redis-server (needs sudo)"; sudo apt-get update -qq && sudo apt-get install -y -qq redis-server; fi
+	@$(call apt_install,redis-server,redis-server)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
