@@ -121,7 +121,7 @@ document.addEventListener("DOMContentLoaded", () => {
       pane: messages,
       latest: document.getElementById("latest"),
       api: composer.dataset.api,
-      threads: composer.dataset.apiThreads,  // /api/thread, for Regenerate and Edit (redo.js)
+      threads: composer.dataset.apiThreads,  // /api/thread: Regenerate, Edit (redo.js), Export links
       threadBase: composer.dataset.threadBase,
       threadId: composer.dataset.threadId,
       csrfToken: composer.querySelector("input[name=csrf_token]").value,

@@ -6,12 +6,11 @@
 
 document.addEventListener("DOMContentLoaded", () => {
   const chat = window.ChatPage;
-  if (!chat || !chat.canStream || !chat.page.threads) return;  // the forms post as they are
+  if (!chat || !chat.canStream) return;  // the forms post as they are
   const { page, run } = chat;
   const { start, read, unanswered, clearPane, newReply, notice, stamp, element } = window.ChatStream;
-  const hiddenToken = () => window.ChatStream.hiddenToken(page);
   const pane = page.pane;
-  const maxChars = page.composer.querySelector("textarea[name=message]").maxLength;
+  const composerText = page.composer.querySelector("textarea[name=message]");
 
   function button(className, text, type) {
     const node = element("button", className, text);
@@ -19,13 +18,13 @@ document.addEventListener("DOMContentLoaded", () => {
     return node;
   }
 
-  // The controls as templates/redo.html renders them.
+  // The controls as templates/redo.html renders them, but for the forms' method, action and
+  // CSRF token: this file's submit handler takes every submission of these.
   function regenerateForm() {
     const form = element("form", "turn-actions regenerate-form");
-    Object.assign(form, { method: "post", action: `${page.threadBase}${page.threadId}/regenerate` });
     const press = button("turn-action", "Regenerate", "submit");
     press.title = "Ask for another reply in place of this one";
-    form.append(hiddenToken(), press);
+    form.append(press);
     return form;
   }
 
@@ -40,14 +39,14 @@ document.addEventListener("DOMContentLoaded", () => {
 
   function editForm(text, error) {
     const form = element("form", "edit-form");
-    Object.assign(form, { method: "post", action: `${page.threadBase}${page.threadId}/edit`, id: "edit-form" });
+    form.id = "edit-form";
     const label = element("label", "visually-hidden", "Edit your message");
     label.htmlFor = "edit-message";
     const box = element("textarea");
-    Object.assign(box, { id: "edit-message", name: "message", rows: 4, maxLength: maxChars, required: true, value: text });
+    Object.assign(box, { id: "edit-message", name: "message", rows: 4, maxLength: composerText.maxLength, required: true, value: text });
     const buttons = element("div", "edit-buttons");
     buttons.append(button("retry-button", "Save", "submit"), button("retry-button edit-cancel", "Cancel", "button"));
-    form.append(hiddenToken(), label);
+    form.append(label);
     if (error) {
       const problem = element("p", "composer-error", error);
       problem.setAttribute("role", "alert");
@@ -91,7 +90,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   function focusComposer() {
-    page.composer.querySelector("textarea[name=message]").focus();
+    composerText.focus();
   }
 
   // Regenerate: a new reply takes the last one's place as it is written. The server keeps the

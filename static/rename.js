@@ -1,23 +1,10 @@
 // Renames a conversation in place: the current row's Rename button turns its title into a text
 // box; Enter saves through the JSON API (PATCH /api/thread/<id>), Esc or leaving the box cancels.
-// Without this file the same button opens the page's rename form (/thread/<id>?rename=1).
+// Without this file (or stream.js, whose showTitle and problemText it uses) the same button
+// opens the page's rename form (/thread/<id>?rename=1).
 "use strict";
 
-window.ChatRename = (() => {
-  // The new title everywhere the page shows it: the row, its buttons' names, the top bar, the tab.
-  function showTitle(row, title) {
-    const link = row.querySelector("a");
-    link.textContent = title;
-    link.title = title;
-    row.querySelector(".rename-button")?.setAttribute("aria-label", `Rename “${title}”`);
-    row.querySelector(".delete-button")?.setAttribute("aria-label", `Delete “${title}”`);
-    if (row.classList.contains("current")) {
-      const heading = document.querySelector(".topbar-title");
-      if (heading) heading.textContent = title;
-      document.title = `${title} · chatapp`;
-    }
-  }
-
+(() => {
   async function patch(url, title) {
     try {
       const response = await fetch(url, {
@@ -27,7 +14,7 @@ window.ChatRename = (() => {
       });
       const data = await response.json().catch(() => null);
       if (response.ok && data) return { title: data.title };
-      return { error: data?.error?.message || `The server answered ${response.status}.` };
+      return { error: window.ChatStream.problemText(response, data) };
     } catch {
       return { error: "Could not reach the server. The title was not changed." };
     }
@@ -36,7 +23,7 @@ window.ChatRename = (() => {
   function start(row, button, api) {
     const link = row.querySelector("a");
     if (!link || row.classList.contains("renaming")) return;
-    const url = api + button.getAttribute("formaction").split("/").pop();
+    const url = `${api}/${button.getAttribute("formaction").split("/").pop()}`;
     const input = document.createElement("input");
     Object.assign(input, { type: "text", className: "rename-input", maxLength: 200 });
     input.value = link.textContent;
@@ -59,7 +46,7 @@ window.ChatRename = (() => {
       const outcome = await patch(url, input.value);
       saving = false;
       if (outcome.title !== undefined) {
-        showTitle(row, outcome.title);
+        window.ChatStream.showTitle(row, outcome.title);  // the row, the top bar, the tab
         end(true);
       } else {
         problem.textContent = outcome.error;  // the server's words, e.g. "title must not be empty."
@@ -83,15 +70,14 @@ window.ChatRename = (() => {
 
   document.addEventListener("DOMContentLoaded", () => {
     const form = document.getElementById("rename-thread");
-    if (!form) return;
+    const composer = document.querySelector("form.composer");  // names the API: /api/thread
+    if (!form || !composer || !window.ChatStream) return;
     // One listener for every row's button, rows added later (a new conversation) included.
     document.addEventListener("click", (event) => {
       const button = event.target.closest?.("button.rename-button");
       if (!button || button.getAttribute("form") !== form.id) return;
       event.preventDefault();  // no form submission: rename here instead
-      start(button.closest("li"), button, form.dataset.api);
+      start(button.closest("li"), button, composer.dataset.apiThreads);
     });
   });
-
-  return { start };
 })();

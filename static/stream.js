@@ -52,13 +52,6 @@ window.ChatStream = (() => {
     article.append(time);
   }
 
-  // The page's CSRF token as a form field, for the forms built here and in redo.js.
-  function hiddenToken(page) {
-    const token = element("input");
-    Object.assign(token, { type: "hidden", name: "csrf_token", value: page.csrfToken });
-    return token;
-  }
-
   // A Retry form as the server renders it (a plain POST; the page reloads with the reply).
   function retryOffer(page, text) {
     const box = element("div", "awaiting");
@@ -66,9 +59,11 @@ window.ChatStream = (() => {
     const form = element("form");
     form.method = "post";
     form.action = `${page.threadBase}${page.threadId}/retry`;
+    const token = element("input");  // the page's CSRF token
+    Object.assign(token, { type: "hidden", name: "csrf_token", value: page.csrfToken });
     const button = element("button", "retry-button", "Retry");
     button.type = "submit";
-    form.append(hiddenToken(page), button);
+    form.append(token, button);
     box.append(form);
     return box;
   }
@@ -77,6 +72,35 @@ window.ChatStream = (() => {
     const note = element("p", "notice notice-error", text);
     note.setAttribute("role", "alert");
     return note;
+  }
+
+  // A sidebar row's button as the server renders it: the shared form it submits, the address it
+  // names, and its icon (templates/icons.html). showTitle() gives it its name.
+  function rowButton(className, tip, form, formaction, icon) {
+    const button = element("button", className);
+    button.title = tip;
+    button.setAttribute("form", form);
+    button.setAttribute("formaction", formaction);
+    button.innerHTML = `<svg class="icon" width="18" height="18" aria-hidden="true" focusable="false"><use href="#icon-${icon}"/></svg>`;
+    return button;
+  }
+
+  // The conversation shown: its title in the top bar and the tab.
+  function showHeading(title) {
+    document.title = `${title} · chatapp`;
+    const heading = document.querySelector(".topbar-title");
+    if (heading) heading.textContent = title;
+  }
+
+  // A conversation's title in its sidebar row (the link, its buttons' names) and, when it is
+  // the one shown, in the top bar and the tab. rename.js uses it after a rename.
+  function showTitle(row, title) {
+    const link = row.querySelector("a");
+    link.textContent = title;
+    link.title = title;
+    row.querySelector(".rename-button")?.setAttribute("aria-label", `Rename “${title}”`);
+    row.querySelector(".delete-button")?.setAttribute("aria-label", `Delete “${title}”`);
+    if (row.classList.contains("current")) showHeading(title);
   }
 
   // The sidebar row of the current thread goes to the top (made from an existing row or anew).
@@ -88,22 +112,12 @@ window.ChatStream = (() => {
     let row = [...list.querySelectorAll("li")].find((li) => li.querySelector("a")?.getAttribute("href") === url);
     if (!row) {
       row = element("li", "thread-item");
-      const link = element("a", "", title);
+      const link = element("a");
       link.href = url;
-      link.title = title;
-      const remove = element("button", "delete-button");
-      Object.assign(remove, { title: "Delete conversation" });
-      remove.setAttribute("form", "delete-thread");
-      remove.setAttribute("formaction", `${url}/delete`);
-      remove.setAttribute("aria-label", `Delete “${title}”`);
-      remove.innerHTML = '<svg class="icon" width="18" height="18" aria-hidden="true" focusable="false"><use href="#icon-trash"/></svg>';
-      const rename = element("button", "rename-button");  // as the server renders the current row's
-      Object.assign(rename, { title: "Rename conversation" });
-      rename.setAttribute("form", "rename-thread");
-      rename.setAttribute("formaction", url);
-      rename.setAttribute("aria-label", `Rename “${title}”`);
-      rename.innerHTML = '<svg class="icon" width="18" height="18" aria-hidden="true" focusable="false"><use href="#icon-pencil"/></svg>';
-      row.append(link, rename, remove);
+      row.append(link,  // the buttons as the server renders the current row's
+                 rowButton("rename-button", "Rename conversation", "rename-thread", url, "pencil"),
+                 rowButton("delete-button", "Delete conversation", "delete-thread", `${url}/delete`, "trash"));
+      showTitle(row, title);
     }
     list.querySelectorAll("li.current").forEach((li) => {
       li.classList.remove("current");
@@ -125,10 +139,17 @@ window.ChatStream = (() => {
       page.composer.dataset.threadId = data.threadId;
       const search = document.querySelector("form.search-form");
       if (search) search.action = url;  // a search keeps this new conversation open
+      // The Export links, hidden on a new chat (without JavaScript: plain links on a
+      // conversation's page), now download this conversation.
+      const exports = document.querySelector(".export-links");
+      if (exports) {
+        exports.hidden = false;
+        for (const link of exports.querySelectorAll("a[data-format]")) {
+          link.href = `${page.threads}/${encodeURIComponent(data.threadId)}/export?format=${link.dataset.format}`;
+        }
+      }
     }
-    document.title = `${data.title} · chatapp`;
-    const heading = document.querySelector(".topbar-title");
-    if (heading) heading.textContent = data.title;
+    showHeading(data.title);
     raiseInSidebar(page, data.title);
   }
 
@@ -156,6 +177,11 @@ window.ChatStream = (() => {
     return reply;
   }
 
+  // What a refusal says: the server's words from its JSON error body, or else its status.
+  function problemText(response, body) {
+    return body?.error?.message || `The server answered ${response.status}.`;
+  }
+
   // Starts a streamed turn: {response} when the server streams it. Otherwise nothing was
   // stored, and {refused: the server's words}, or {unreachable: true} (false: Stop was pressed).
   async function start(url, method, payload, signal) {
@@ -166,8 +192,7 @@ window.ChatStream = (() => {
         body: JSON.stringify({ ...payload, stream: true }),
       });
       if (response.ok) return { response };
-      const problem = await response.json().catch(() => null);
-      return { refused: problem?.error?.message || `The server answered ${response.status}.` };
+      return { refused: problemText(response, await response.json().catch(() => null)) };
     } catch (error) {
       return { unreachable: error.name !== "AbortError" };
     }
@@ -235,6 +260,7 @@ window.ChatStream = (() => {
     return {};
   }
 
-  // redo.js builds Regenerate and Edit from the same pieces.
-  return { send, start, read, unanswered, clearPane, newReply, notice, stamp, element, hiddenToken };
+  // redo.js builds Regenerate and Edit from the same pieces; rename.js shows a new title with
+  // showTitle and words a refusal with problemText.
+  return { send, start, read, unanswered, clearPane, newReply, notice, stamp, element, showTitle, problemText };
 })();
