@@ -53,6 +53,14 @@ def app(app_config, tmp_path):
 
 
 @pytest.fixture
+def make_app(app_config, tmp_path):
+    """make_app(**settings) -> another app: `app_config` with `settings` on top."""
+    def make(**settings):
+        return create_app({**app_config, **settings}, instance_path=str(tmp_path / "instance"))
+    return make
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -2,7 +2,6 @@
 a context manager taking the app and yielding the app that meets the fault (the same one, or a
 new one on the same file where the fault must be there when the app starts)."""
 import os
-import socket
 import sqlite3
 import subprocess
 from contextlib import contextmanager
@@ -10,6 +9,9 @@ from contextlib import contextmanager
 import pytest
 
 from chatapp import create_app
+from tests import helpers
+
+closed_port = helpers.closed_port  # test_health and test_db_faults import it from here
 
 
 @contextmanager
@@ -84,10 +86,3 @@ def _write_protect(path):
                     f"({made.stderr.strip()}): run the tests as another user, or on a filesystem "
                     "and with the capability (CAP_LINUX_IMMUTABLE) that allow it.")
     return lambda: subprocess.run(["chattr", "-i", path], check=True)
-
-
-def closed_port():
-    """A local port nothing listens on (taken from the system, then let go)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

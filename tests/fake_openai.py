@@ -92,6 +92,14 @@ def echo_reply(request_json):
     return answer(request_json, f"Echo: {request_json['messages'][-1]['content']}")
 
 
+def slow(seconds, then=echo_reply):
+    """A handler that answers as `then` (the echo) does, but only after `seconds`."""
+    def answer_late(request_json):
+        time.sleep(seconds)
+        return then(request_json)
+    return answer_late
+
+
 class FakeOpenAI:
     def __init__(self, host="127.0.0.1", port=0):
         self.requests = []  # each: {"path", "headers", "json"}
@@ -135,10 +143,7 @@ class FakeOpenAI:
         self.respond(lambda _request: failure(status, body, headers))
 
     def delay(self, seconds, then=echo_reply):
-        def slow(request_json):
-            time.sleep(seconds)
-            return then(request_json)
-        self.respond(slow)
+        self.respond(slow(seconds, then))
 
     def respond(self, handler):
         """handler(request_json) -> (status, body), (status, body, headers) or HANG_UP; the

@@ -1,9 +1,21 @@
 """Small helpers shared by the API and page tests."""
+import socket
 from datetime import datetime, timedelta, timezone
 
 from chatapp.models import to_iso
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def free_port():
+    """A local port nothing listens on (taken from the system, then let go): connecting to it is
+    refused, and a server the test starts can listen on it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+closed_port = free_port  # the name for a port to be refused on
 
 
 def stepping_clock(app, start=BASE_TIME, step=timedelta(seconds=1)):

@@ -1,5 +1,7 @@
 """The API's operations as the OpenAPI tests call them (one well-formed call of each, by its
 operationId), and the app's own description of them."""
+import pytest
+
 from tests.openapi_conformance import Description
 
 
@@ -45,9 +47,14 @@ def call(client, name, thread_id="t1", **kwargs):
 
 
 def described(client):
-    """The description the app serves (each test module's `documented` fixture checks answers
-    against it)."""
+    """The description the app serves (the `documented` fixture checks answers against it)."""
     return Description(client.get("/api/openapi.json").get_json())
+
+
+@pytest.fixture
+def documented(client):
+    """Check an answer against the app's own description: the answer, or a failure saying how."""
+    return described(client).check
 
 
 def nested(depth):

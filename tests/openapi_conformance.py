@@ -10,6 +10,8 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from tests.sse_client import sse_events
+
 BASE = "urn:chatapp:openapi"
 
 
@@ -90,14 +92,7 @@ class Description:
 
 def server_sent_events(text):
     """Each event of a stream as {"event", "data"}, as the description's StreamEvent has it."""
-    events = []
-    for block in text.split("\n\n"):
-        fields = [line.partition(":")[::2] for line in block.splitlines() if line]
-        data = [value.removeprefix(" ") for name, value in fields if name == "data"]
-        if data:
-            name = next((value.strip() for name, value in fields if name == "event"), "message")
-            events.append({"event": name, "data": "\n".join(data)})
-    return events
+    return [{"event": name, "data": data} for name, data in sse_events(text, parse=None)]
 
 
 def _escape(key):

@@ -1,15 +1,19 @@
 """The app served in its own processes, as people run it: `python wsgi.py` (what `make run` starts)
 and the gunicorn recipe (gunicorn.conf.py), each against the fake model, on a database the test
-names. For the crash and several-process tests; test_serving.py starts `make run` the same way."""
+names. For the serving, crash and several-process tests."""
 import os
+import queue
 import re
 import subprocess
 import sys
+import threading
+import time
 
 from tests.conftest import TEST_API_KEY
 from tests.sse_client import http_session, wait_until
-from tests.test_serving import ROOT, served_url
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVING = re.compile(r"chatapp serving on (http://127\.0\.0\.1:\d+)")
 LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
 BOOTED = re.compile(r"Booting worker with pid: (\d+)")
 GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")  # the venv's
@@ -28,6 +32,25 @@ def server_env(fake_openai, database, **settings):
             "TITLE_GENERATION": "false",  # the fake model then sees only the turns
             "RATELIMIT_CHAT": "100000/minute",  # many turns from one address
             **settings}
+
+
+def served_url(process, log_path, timeout=20):
+    """The URL from the server's first line on stdout, read with a deadline."""
+    lines = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
+                              daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            match = SERVING.search(lines.get(timeout=max(deadline - time.monotonic(), 0.01)))
+        except queue.Empty:
+            break
+        if match:
+            return match.group(1)
+    process.kill()
+    with open(log_path) as log:
+        raise AssertionError(f"wsgi.py did not say where it serves; its log:\n{log.read()}")
 
 
 def start_make_run(env, log_path):

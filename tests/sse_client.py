@@ -1,9 +1,11 @@
 """A client for our own event stream, over real HTTP: `POST /api/chat` with "stream": true read
 event by event as each arrives, so a test can act midway (read three tokens, then hang up).
-Shared by test_streaming.py (waitress in-process) and test_serving.py (`make run`'s server)."""
+Shared by test_streaming.py (waitress in-process) and test_serving.py (`make run`'s server).
+`sse_events` reads a whole stream already received (as Flask's test client gives it)."""
 import json
 import time
 
+import pytest
 import requests
 
 TIMEOUT = (5, 10)  # connect, and the longest wait for the next bytes: a hung stream fails the test
@@ -16,6 +18,37 @@ def http_session():
     return session
 
 
+@pytest.fixture
+def http():
+    with http_session() as session:
+        yield session
+
+
+def events_in(lines, parse=json.loads):
+    """(event, data) of each event in these lines of an event stream (without their line ends),
+    `data` given to `parse` (None: the text as it is)."""
+    name, data = None, []
+    for line in lines:
+        if not line:  # a blank line ends the event
+            if data:
+                text = "\n".join(data)
+                yield name or "message", parse(text) if parse else text
+            name, data = None, []
+        elif not line.startswith(":"):
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if field == "event":
+                name = value
+            elif field == "data":
+                data.append(value)
+
+
+def sse_events(body, parse=json.loads):
+    """The (event, data) pairs of a whole event stream: its text, or a Flask response."""
+    text = body if isinstance(body, str) else body.get_data(as_text=True)
+    return list(events_in((line.rstrip("\r") for line in text.split("\n")), parse))
+
+
 class EventStream:
     """One streamed answer: iterate it for (event, data) pairs, `data` parsed from its JSON line.
     `received` keeps the raw bytes, for checking the wire format itself."""
@@ -25,24 +58,16 @@ class EventStream:
         self.received = bytearray()
 
     def __iter__(self):
-        name, data, buffer = None, [], b""
+        return events_in(self._lines())
+
+    def _lines(self):
+        buffer = b""
         # chunk_size=None: each HTTP chunk as soon as it arrives, never waiting to fill a size.
         for piece in self.response.iter_content(chunk_size=None):
             self.received += piece
             *lines, buffer = (buffer + piece).split(b"\n")
             for raw in lines:
-                line = raw.rstrip(b"\r").decode("utf-8")  # a whole line: no character is split
-                if not line:  # a blank line ends the event
-                    if data:
-                        yield name or "message", json.loads("\n".join(data))
-                    name, data = None, []
-                elif not line.startswith(":"):
-                    field, _, value = line.partition(":")
-                    value = value.removeprefix(" ")
-                    if field == "event":
-                        name = value
-                    elif field == "data":
-                        data.append(value)
+                yield raw.rstrip(b"\r").decode("utf-8")  # a whole line: no character is split
 
     def close(self):
         """Hang up: close the connection, as a browser tab that goes away."""
@@ -89,6 +114,11 @@ def names(events):
 
 def deltas(events):
     return [data["delta"] for name, data in events if name == "token"]
+
+
+def roles_and_contents(messages):
+    """(role, content) of each message as the API gives them."""
+    return [(m["role"], m["content"]) for m in messages]
 
 
 def thread_messages(session, base_url, thread_id):

@@ -2,7 +2,6 @@
 signed-in session, and the ways in are guarded (a safe return address, a new session, cookie
 writes from this site only, failed attempts limited). Over real HTTP-level requests through the
 test client, on a real SQLite file."""
-import re
 import statistics
 import time
 
@@ -10,8 +9,8 @@ import pytest
 
 from chatapp import accounts
 from chatapp.models import utc_now
+from tests.test_views import csrf_token, token_from
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse"
 
 
@@ -26,8 +25,8 @@ def alice(app):
 
 
 def sign_in(client, name="alice", password=PASSWORD, next_path=None, **kwargs):
-    page = client.get("/signin", **kwargs)
-    form = {"csrf_token": CSRF.search(page.text).group(1), "name": name, "password": password}
+    form = {"csrf_token": token_from(client.get("/signin", **kwargs)), "name": name,
+            "password": password}
     if next_path is not None:
         form["next"] = next_path
     return client.post("/signin", data=form, **kwargs)
@@ -35,6 +34,12 @@ def sign_in(client, name="alice", password=PASSWORD, next_path=None, **kwargs):
 
 def token_for(app, user):
     return accounts.new_token(app.extensions["thread_store"], user, utc_now())
+
+
+def token_for_new_user(app, name, password=PASSWORD):
+    """Make user `name` in the app's store; an API token of theirs."""
+    user = accounts.create_user(app.extensions["thread_store"], name, password, utc_now())
+    return token_for(app, user)
 
 
 # --- everything asks for a sign-in ---------------------------------------------------------------
@@ -125,9 +130,8 @@ def test_a_wrong_name_takes_as_long_as_a_wrong_password(app, alice):
 
 def test_signing_out_ends_the_session(client, alice):
     sign_in(client)
-    page = client.get("/")
 
-    response = client.post("/signout", data={"csrf_token": CSRF.search(page.text).group(1)})
+    response = client.post("/signout", data={"csrf_token": csrf_token(client)})
 
     assert response.status_code == 302 and response.headers["Location"] == "/signin"
     assert client.get("/").status_code == 302
@@ -186,11 +190,8 @@ def test_a_cookie_write_from_this_site_and_a_token_write_from_anywhere_go_throug
 
 # --- failed sign-ins are limited -----------------------------------------------------------------
 
-def test_failed_sign_ins_to_one_account_are_limited_from_any_address(app_config, tmp_path):
-    from chatapp import create_app
-
-    app = create_app({**app_config, "RATELIMIT_SIGNIN": "3/minute"},
-                     instance_path=str(tmp_path / "i"))
+def test_failed_sign_ins_to_one_account_are_limited_from_any_address(make_app):
+    app = make_app(RATELIMIT_SIGNIN="3/minute")
     accounts.create_user(app.extensions["thread_store"], "alice", PASSWORD, utc_now())
     for n in range(3):
         client = app.test_client()
@@ -204,11 +205,8 @@ def test_failed_sign_ins_to_one_account_are_limited_from_any_address(app_config,
     assert int(blocked.headers["Retry-After"]) > 0
 
 
-def test_failed_sign_ins_from_one_address_are_limited_for_any_account(app_config, tmp_path):
-    from chatapp import create_app
-
-    app = create_app({**app_config, "RATELIMIT_SIGNIN": "3/minute"},
-                     instance_path=str(tmp_path / "i"))
+def test_failed_sign_ins_from_one_address_are_limited_for_any_account(make_app):
+    app = make_app(RATELIMIT_SIGNIN="3/minute")
     store = app.extensions["thread_store"]
     accounts.create_user(store, "alice", PASSWORD, utc_now())
     client = app.test_client()
@@ -220,11 +218,8 @@ def test_failed_sign_ins_from_one_address_are_limited_for_any_account(app_config
     assert sign_in(other, environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code == 302
 
 
-def test_successful_sign_ins_do_not_count_against_the_limit(app_config, tmp_path):
-    from chatapp import create_app
-
-    app = create_app({**app_config, "RATELIMIT_SIGNIN": "2/minute"},
-                     instance_path=str(tmp_path / "i"))
+def test_successful_sign_ins_do_not_count_against_the_limit(make_app):
+    app = make_app(RATELIMIT_SIGNIN="2/minute")
     accounts.create_user(app.extensions["thread_store"], "alice", PASSWORD, utc_now())
 
     for _ in range(4):

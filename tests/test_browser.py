@@ -176,6 +176,10 @@ def slow_stream(fake_openai, text, delay=0.2):
     fake_openai.stream_with(lambda request: stream_of(text, delay=delay))
 
 
+def thread_id_of(page):
+    return re.search(r"/thread/([A-Za-z0-9_-]+)", page.url).group(1)
+
+
 def delete_button(page, title):
     return sidebar(page).get_by_role("button", name=f"Delete “{title}”", exact=True)
 
@@ -695,15 +699,11 @@ CALL_API = """async ([api, method, path, body]) => {
 }"""
 
 
-def test_cross_origin_client_works_only_from_cors_origins(browser, app_config, tmp_path,
+def test_cross_origin_client_works_only_from_cors_origins(browser, make_app, tmp_path,
                                                           fake_openai):
-    from chatapp import create_app
-
     with LiveServer(_blank_page) as client_origin:
-        allowed = create_app({**app_config, "CORS_ORIGINS": [client_origin.url]},
-                             instance_path=str(tmp_path / "instance"))
-        closed = create_app({**app_config, "SQLITE_PATH": str(tmp_path / "closed.sqlite3")},
-                            instance_path=str(tmp_path / "instance"))
+        allowed = make_app(CORS_ORIGINS=[client_origin.url])
+        closed = make_app(SQLITE_PATH=str(tmp_path / "closed.sqlite3"))
         with LiveServer(allowed) as allowed_api, LiveServer(closed) as closed_api:
             context = browser.new_context()
             page = context.new_page()

@@ -6,14 +6,14 @@ from playwright.sync_api import expect
 
 from chatapp import accounts
 from chatapp.models import utc_now
-from tests.test_browser import (app_config, bubbles, browser, dialogs, new_page, send,  # noqa: F401
+from tests.test_browser import (bubbles, browser, dialogs, new_page, send,  # noqa: F401
                                 server, thread_links)
 
 PASSWORD = "correct horse"
 
 
 @pytest.fixture
-def app_config(app_config):  # noqa: F811
+def app_config(app_config):
     return {**app_config, "LOGIN_REQUIRED": True}
 
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from tests.fake_openai import Stream, stream_of
 from tests.test_browser import (app_config, browser, bubbles, composer, dialogs,  # noqa: F401
                                 messages, new_page, page, requests_get, send, send_button,
-                                server, slow_stream, stop_button)
+                                server, slow_stream, stop_button, thread_id_of)
 
 SLOW_REPLY = "one two three four five six seven eight nine ten eleven twelve"
 
@@ -24,12 +24,9 @@ def editor(page):
     return page.get_by_role("textbox", name="Edit your message")
 
 
-def thread_id(page):
-    return re.search(r"/thread/([A-Za-z0-9_-]+)", page.url).group(1)
-
-
 def stored(server, page):
-    return [(m["role"], m["content"]) for m in requests_get(server, f"/api/thread/{thread_id(page)}")]
+    return [(m["role"], m["content"])
+            for m in requests_get(server, f"/api/thread/{thread_id_of(page)}")]
 
 
 def wait_for_turn(page):
@@ -81,7 +78,7 @@ def test_stop_while_regenerating_keeps_the_partial_cut_short(page, server, fake_
     shown = bubbles(page, "assistant").inner_text()
     assert shown.startswith("one two three") and "twelve" not in shown, shown
     for _ in range(50):  # the server learns of the Stop when its next write fails
-        kept = requests_get(server, f"/api/thread/{thread_id(page)}")
+        kept = requests_get(server, f"/api/thread/{thread_id_of(page)}")
         if kept[-1].get("finishReason") == "interrupted":
             break
         page.wait_for_timeout(100)

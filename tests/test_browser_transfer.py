@@ -1,12 +1,11 @@
 """The "Export: Markdown · JSON" links in Chromium: each downloads the conversation shown, as a
 file named after its title, with JavaScript and without."""
 import json
-import re
 
 from playwright.sync_api import expect
 
 from tests.test_browser import (THREAD_URL, app_config, browser, bubbles, dialogs,  # noqa: F401
-                                new_page, page, send, server)
+                                new_page, page, send, server, thread_id_of)
 
 
 def export_link(page, name):
@@ -19,10 +18,6 @@ def download(page, name):
         export_link(page, name).click()
     file = caught.value
     return file.suggested_filename, open(file.path(), encoding="utf-8").read()
-
-
-def thread_id_of(page):
-    return re.search(r"/thread/([A-Za-z0-9_-]+)", page.url).group(1)
 
 
 def test_a_new_chat_offers_no_export_until_it_is_a_conversation(page, fake_openai):

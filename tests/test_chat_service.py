@@ -43,11 +43,11 @@ def clock():
 
 @pytest.fixture
 def make_service(store, fake_openai, clock):
-    def make(history_max_chars=10_000, system_prompt=""):
-        model = ModelClient(API_KEY, fake_openai.url, "test-model", timeout=5.0)
+    def make(history_max_chars=10_000, system_prompt="", retries=None, **options):
+        model = ModelClient(API_KEY, fake_openai.url, "test-model", timeout=5.0, retries=retries)
         return ChatService(store, model, max_message_chars=MAX_MESSAGE_CHARS,
                            history_max_chars=history_max_chars, system_prompt=system_prompt,
-                           clock=clock)
+                           clock=clock, **options)
     return make
 
 
@@ -484,7 +484,7 @@ def test_a_failed_turn_still_bumps_updated_at(service, store, fake_openai):
     assert store.get_thread(thread_id).updated_at == Clock.at(2)
 
 
-def test_a_claim_outlasts_every_retry_of_a_turn(store, fake_openai, clock):
+def test_a_claim_outlasts_every_retry_of_a_turn(make_service, fake_openai, clock):
     """Retries keep the question claimed, though together their waits (an upstream's
     retry-after of 20 s, twice) outlast the 30-second claim the turn began with: a Retry
     pressed during each wait is refused, not a second call."""
@@ -497,10 +497,7 @@ def test_a_claim_outlasts_every_retry_of_a_turn(store, fake_openai, clock):
         except TurnInProgress:
             pressed.append("refused")
 
-    model = ModelClient(API_KEY, fake_openai.url, "test-model", timeout=5.0,
-                        retries=RetryPolicy(2, sleep=wait_and_press_retry))
-    service = ChatService(store, model, max_message_chars=MAX_MESSAGE_CHARS,
-                          history_max_chars=10_000, clock=clock, claim_seconds=30)
+    service = make_service(retries=RetryPolicy(2, sleep=wait_and_press_retry), claim_seconds=30)
     fake_openai.answer_in_turn(failure(503, headers={"retry-after": "20"}),
                                failure(503, headers={"retry-after": "20"}))
     turn = service.begin("Hello")

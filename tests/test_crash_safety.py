@@ -3,19 +3,19 @@ or the kernel's OOM killer) midway through turns and streams, then started again
 SQLite file. The file is whole, every question stored before the kill is there, at most the
 replies being written are lost, and once a killed turn's claim lapses it can be asked again."""
 import itertools
-import re
 import sqlite3
 import threading
 from contextlib import closing
 
-import pytest
 import requests
 
 from tests.fake_openai import HANG_UP, stream_of
 from tests.server_processes import kill_now, server_env, start_make_run, stop
-from tests.sse_client import (EventStream, http_session, names, open_stream, post_chat,
-                              thread_messages, wait_until)
+from tests.sse_client import (EventStream, http, http_session, names,  # noqa: F401 (http)
+                              open_stream, post_chat, thread_messages, wait_until)
+from tests.sse_client import roles_and_contents as said
 from tests.test_search_store import integrity_check
+from tests.test_streaming import retry_form
 
 # OPENAI_TIMEOUT in the first test. With no retries a question is claimed for it plus 30 s
 # (claim_seconds, set in chatapp/__init__.py): how long a killed turn's question waits for Retry.
@@ -25,22 +25,12 @@ BEING_WRITTEN = "A reply to this message is being written."
 NO_REPLY_YET = "This message has no reply yet."
 
 
-@pytest.fixture
-def http():
-    with http_session() as session:
-        yield session
-
-
 def assert_database_whole(path):
     """SQLite's own check of the file, its foreign keys, and FTS5's check of the search index."""
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     integrity_check(path)
-
-
-def said(messages):
-    return [(m["role"], m["content"]) for m in messages]
 
 
 def test_a_server_killed_mid_turn_and_mid_stream_keeps_both_questions_to_ask_again(
@@ -183,8 +173,7 @@ def _press_retry(http, url, thread_id):
     """The page's Retry button, as a browser without JavaScript sends it."""
     page = http.get(f"{url}/thread/{thread_id}", timeout=5).text
     assert NO_REPLY_YET in page
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = http.post(f"{url}/thread/{thread_id}/retry", data={"csrf_token": token}, timeout=5)
+    response = retry_form(http, url, thread_id)
     assert response.status_code == 200, response.text
 
 

@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-from chatapp import create_app
 from tests.conftest import TEST_API_KEY
 from tests.db_faults import closed_port, locked, read_only
 from tests.helpers import use_mongomock
@@ -36,9 +35,8 @@ def test_a_working_app_answers_200_with_the_database_and_the_model(app, client):
     assert_nothing_secret(client.get("/healthz").get_data(as_text=True), app)
 
 
-def test_no_model_configured_is_said_but_the_app_still_serves(app_config, tmp_path):
-    app = create_app({**app_config, "OPENAI_API_KEY": ""}, instance_path=str(tmp_path / "i"))
-    status, body = health(app.test_client())
+def test_no_model_configured_is_said_but_the_app_still_serves(make_app):
+    status, body = health(make_app(OPENAI_API_KEY="").test_client())
     assert status == 200
     assert body["model"] == {"configured": False}
 
@@ -57,20 +55,18 @@ def test_a_database_that_cannot_take_a_write_is_503_until_it_can(app, client, fa
                                     "model": {"configured": True}})
 
 
-def test_a_database_that_cannot_be_opened_is_503(app_config, tmp_path):
+def test_a_database_that_cannot_be_opened_is_503(make_app, tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the database's directory should be")
-    app = create_app({**app_config, "SQLITE_PATH": str(blocker / "chat.sqlite3")},
-                     instance_path=str(tmp_path / "i"))
+    app = make_app(SQLITE_PATH=str(blocker / "chat.sqlite3"))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == {"kind": "sqlite", "ok": False}
     assert_nothing_secret(response.get_data(as_text=True), app)
 
 
-def test_no_sign_in_is_needed_even_when_every_page_asks_for_one(app_config, tmp_path):
-    app = create_app({**app_config, "LOGIN_REQUIRED": True}, instance_path=str(tmp_path / "i"))
-    client = app.test_client()
+def test_no_sign_in_is_needed_even_when_every_page_asks_for_one(make_app):
+    client = make_app(LOGIN_REQUIRED=True).test_client()
     assert client.get("/api/thread").status_code == 401  # the rest is closed
     assert health(client)[0] == 200
 

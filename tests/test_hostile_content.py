@@ -4,20 +4,19 @@ and streamed) and the page's form (with and without JavaScript). Every request a
 
 The browser ignores the Content-Security-Policy here (bypass_csp): the policy would stop an
 inline script that got through, and these tests are about the escaping, the wall in front of it."""
-import json
-import re
-
 import pytest
 
 from tests.fake_openai import answer
 from tests.hostile_corpus import CORPUS, NOT_UNICODE
 from tests.hostile_page import markup_problems, page_problems
+from tests.sse_client import sse_events
 from tests.test_browser import (DESKTOP, PHONE, browser, dialogs,  # noqa: F401 (fixtures)
                                 new_page, send, server)
+from tests.test_hostile_input import every_stored_text
+from tests.test_views import csrf_token
 
 NAMES = [name for name, _text in CORPUS]
 TEXTS = [text for _name, text in CORPUS]
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -43,8 +42,7 @@ def typed(text):
 
 
 def events_of(response):
-    return [json.loads(line[6:]) for line in response.get_data(as_text=True).splitlines()
-            if line.startswith("data: ")]
+    return [data for _name, data in sse_events(response)]
 
 
 # --- the API and the pages, without a browser ---------------------------------------------
@@ -113,16 +111,14 @@ def form_bodies(token, message):
 @pytest.mark.parametrize("raw", NOT_UNICODE.values(), ids=NOT_UNICODE.keys())
 def test_a_form_with_bytes_that_are_not_unicode_stores_only_unicode_text(app, client, parrot,
                                                                          raw):
-    token = CSRF.search(client.get("/").get_data(as_text=True)).group(1).encode()
+    token = csrf_token(client).encode()
     for content_type, body in form_bodies(token, b"Hi " + raw.strip(b'"')).items():
         response = client.post("/", data=body, content_type=content_type)
         # Werkzeug reads a URL-encoded body with raw malformed bytes as an empty form (so a
         # 400: no CSRF token); a multipart one, with U+FFFD for them.
         assert response.status_code in (302, 303, 400), (content_type, response.status_code)
-    store = app.extensions["thread_store"]
-    for thread in store.list_threads(10).threads:
-        for text in [thread.title] + [m.content for m in store.messages(thread.thread_id)]:
-            text.encode("utf-8")  # raises if anything but Unicode text got in
+    for text in every_stored_text(app):
+        text.encode("utf-8")  # raises if anything but Unicode text got in
 
 
 # --- in Chromium ----------------------------------------------------------------------------

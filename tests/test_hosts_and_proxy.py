@@ -5,16 +5,12 @@ import re
 
 import pytest
 
-from chatapp import create_app
 from tests.helpers import seed_threads
 from tests.live_server import LiveServer
+from tests.test_views import token_from
 
 FORGED = "evil.example"
 NEXT_LINK = re.compile(r'<([^>]+)>; rel="next"')
-
-
-def make_app(app_config, tmp_path, **settings):
-    return create_app({**app_config, **settings}, instance_path=str(tmp_path / "instance"))
 
 
 def next_link(response):
@@ -47,28 +43,28 @@ def test_a_forged_host_never_reaches_the_link_header(app, client):
     assert len(client.get(link, headers={"Host": FORGED}).get_json()) == 1
 
 
-def test_public_url_builds_every_link_whatever_the_host(app_config, tmp_path):
-    app = make_app(app_config, tmp_path, PUBLIC_URL="https://chat.example.com/")
+def test_public_url_builds_every_link_whatever_the_host(make_app):
+    app = make_app(PUBLIC_URL="https://chat.example.com/")
     seed_threads(app, 3)
     for host in (FORGED, "localhost"):
         link = next_link(app.test_client().get("/api/thread?limit=2", headers={"Host": host}))
         assert link.startswith("https://chat.example.com/api/thread?limit=2&cursor="), link
 
 
-def test_public_url_may_mount_the_app_under_a_path(app_config, tmp_path):
-    app = make_app(app_config, tmp_path, PUBLIC_URL="https://example.com/chat")
+def test_public_url_may_mount_the_app_under_a_path(make_app):
+    app = make_app(PUBLIC_URL="https://example.com/chat")
     seed_threads(app, 3)
     link = next_link(app.test_client().get("/api/thread?limit=2", headers={"Host": FORGED}))
     assert link.startswith("https://example.com/chat/api/thread?limit=2&cursor=")
 
 
-def test_a_public_url_that_is_no_address_stops_the_app_at_start(app_config, tmp_path):
+def test_a_public_url_that_is_no_address_stops_the_app_at_start(make_app):
     with pytest.raises(ValueError, match="PUBLIC_URL"):
-        make_app(app_config, tmp_path, PUBLIC_URL="chat.example.com")
+        make_app(PUBLIC_URL="chat.example.com")
 
 
-def test_trusted_hosts_answer_other_hosts_400_with_no_link_to_them(app_config, tmp_path):
-    app = make_app(app_config, tmp_path, TRUSTED_HOSTS=["chat.example.com"])
+def test_trusted_hosts_answer_other_hosts_400_with_no_link_to_them(make_app):
+    app = make_app(TRUSTED_HOSTS=["chat.example.com"])
     seed_threads(app, 3)
     client = app.test_client()
     link = next_link(client.get("/api/thread?limit=2", headers={"Host": "chat.example.com"}))
@@ -84,9 +80,8 @@ def test_trusted_hosts_answer_other_hosts_400_with_no_link_to_them(app_config, t
 
 
 def test_redirects_after_a_form_never_name_the_host(client):
-    form = client.get("/", headers={"Host": FORGED}).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    response = client.post("/", data={"csrf_token": token.group(1), "message": "hello"},
+    token = token_from(client.get("/", headers={"Host": FORGED}))
+    response = client.post("/", data={"csrf_token": token, "message": "hello"},
                            headers={"Host": FORGED})
     assert response.status_code in (302, 303)
     assert response.headers["Location"].startswith("/thread/")
@@ -133,8 +128,8 @@ def test_forwarded_https_is_ignored_unless_a_proxy_is_configured(client):
     assert "Secure" not in response.headers["Set-Cookie"]
 
 
-def test_behind_a_trusted_tls_proxy_the_app_knows_it_is_on_https(app_config, tmp_path):
-    app = make_app(app_config, tmp_path, PROXY_COUNT=1)
+def test_behind_a_trusted_tls_proxy_the_app_knows_it_is_on_https(make_app):
+    app = make_app(PROXY_COUNT=1)
     seed_threads(app, 3)
     client = app.test_client()
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "chat.example.com"}
@@ -147,11 +142,11 @@ def test_behind_a_trusted_tls_proxy_the_app_knows_it_is_on_https(app_config, tmp
     assert link.startswith("https://chat.example.com/api/thread?")
 
 
-def test_only_as_many_forwarded_values_as_proxies_are_believed(app_config, tmp_path):
+def test_only_as_many_forwarded_values_as_proxies_are_believed(make_app):
     # The TLS proxy said https; a second proxy behind it, speaking plain HTTP, appended http.
     forwarded = {"X-Forwarded-Proto": "https, http"}
-    one = make_app(app_config, tmp_path, PROXY_COUNT=1).test_client().get("/", headers=forwarded)
-    two = make_app(app_config, tmp_path, PROXY_COUNT=2).test_client().get("/", headers=forwarded)
+    one = make_app(PROXY_COUNT=1).test_client().get("/", headers=forwarded)
+    two = make_app(PROXY_COUNT=2).test_client().get("/", headers=forwarded)
     assert "Strict-Transport-Security" not in one.headers
     assert "Strict-Transport-Security" in two.headers
 

@@ -1,7 +1,6 @@
 """ModelClient over real HTTP against the fake OpenAI server (nothing in `requests` is patched)."""
 import json
 import logging
-import socket
 import threading
 import time
 import zlib
@@ -13,6 +12,7 @@ from chatapp.errors import ModelError
 from chatapp.model_client import ModelClient
 from chatapp.sse import SSEDecoder
 from tests.fake_openai import Stream, chunk, completion, sse, stream_of, tokens
+from tests.helpers import closed_port
 
 API_KEY = "sk-model-client-secret-0123456789abcdef"
 HELLO = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}]
@@ -34,13 +34,6 @@ def client(make_client):
 def debug_logs(caplog):
     caplog.set_level(logging.DEBUG)
     return caplog
-
-
-def closed_port():
-    """A local port nothing listens on: connecting to it is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def header(request, name):

@@ -1,10 +1,6 @@
 """Upstream retries as the official OpenAI client makes them, whole and streamed: over real HTTP
 against the fake server, scripted answer by answer, with the waits recorded instead of slept."""
-import json
 import logging
-import re
-import socket
-import time
 from email.utils import formatdate
 
 import pytest
@@ -13,7 +9,10 @@ from chatapp.config import Config
 from chatapp.errors import ModelError
 from chatapp.model_client import ModelClient
 from chatapp.retry_policy import RetryPolicy
-from tests.fake_openai import HANG_UP, Stream, chunk, echo_reply, failure, sse
+from tests.fake_openai import HANG_UP, Stream, chunk, failure, slow, sse
+from tests.helpers import closed_port
+from tests.sse_client import sse_events
+from tests.test_views import csrf_token
 
 API_KEY = "sk-retries-secret-0123456789abcdef"
 HELLO = [{"role": "user", "content": "Hello"}]
@@ -21,7 +20,6 @@ NOW = 1_800_000_000  # the policy's clock, for retry-after dates
 OUT_OF_CREDIT = {"error": {"message": "You exceeded your current quota, please check your plan "
                                       "and billing details.",
                            "type": "insufficient_quota", "code": "insufficient_quota"}}
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CUT_MIDWAY = Stream([sse(chunk("Half")), sse(chunk(" way"))], cut=True)
 
 
@@ -50,20 +48,6 @@ def failure_of(call):
     with pytest.raises(ModelError) as caught:
         call()
     return caught.value
-
-
-def slow(seconds):
-    """A handler that answers (with the echo) only after `seconds`."""
-    def answer(request_json):
-        time.sleep(seconds)
-        return echo_reply(request_json)
-    return answer
-
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- whole replies -----------------------------------------------------------------------------
@@ -183,7 +167,7 @@ def test_a_timeout_is_retried(make_client, fake_openai, waits):
 
 
 def test_a_timeout_every_time_ends_as_the_timeout_error(make_client, fake_openai, waits):
-    fake_openai.respond(slow(0.5))
+    fake_openai.delay(0.5)
 
     error = failure_of(lambda: make_client(max_retries=1, timeout=0.2).complete(HELLO))
 
@@ -231,16 +215,6 @@ def test_a_stream_broken_off_after_its_first_text_is_never_retried(model, fake_o
 
 # --- through the app ---------------------------------------------------------------------------
 
-def events_of(response):
-    """(name, data) of each event in a whole SSE body."""
-    events = []
-    for block in response.get_data(as_text=True).split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines())
-        if fields:
-            events.append((fields["event"], json.loads(fields["data"])))
-    return events
-
-
 class TestThroughTheApp:
     @pytest.fixture
     def app_config(self, app_config, monkeypatch):
@@ -283,7 +257,7 @@ class TestThroughTheApp:
         assert api.get_json()["error"]["code"] == "model_out_of_credit"
         assert api.get_json()["error"]["threadId"] == "t1"
 
-        token = CSRF.search(client.get("/").get_data(as_text=True)).group(1)
+        token = csrf_token(client)
         form = client.post("/thread/t2", data={"csrf_token": token, "message": "Hi"},
                            follow_redirects=True)
         assert "The OpenAI account has run out of credit" in form.get_data(as_text=True)
@@ -292,7 +266,7 @@ class TestThroughTheApp:
     def test_a_streamed_turn_refused_at_its_start_is_answered(self, client, fake_openai, waits):
         fake_openai.answer_in_turn(failure(500))
 
-        events = events_of(client.post("/api/chat", json={"message": "Hi", "stream": True}))
+        events = sse_events(client.post("/api/chat", json={"message": "Hi", "stream": True}))
 
         assert events[-1][0] == "done" and events[-1][1]["reply"] == "Echo: Hi"
         assert len(fake_openai.requests) == 2 and waits == [0.5]
@@ -301,7 +275,7 @@ class TestThroughTheApp:
                                                                     waits):
         fake_openai.stream_with(CUT_MIDWAY)
 
-        events = events_of(client.post("/api/chat", json={"threadId": "t1", "message": "Go",
+        events = sse_events(client.post("/api/chat", json={"threadId": "t1", "message": "Go",
                                                           "stream": True}))
 
         assert [name for name, _ in events] == ["thread", "token", "token", "error"]

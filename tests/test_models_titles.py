@@ -1,7 +1,6 @@
 """Models a person may pick (OPENAI_MODELS), kept per conversation and sent with each call; and
 titles the model suggests after a conversation's first exchange, asked for in the background
 (TITLE_MODEL, TITLE_GENERATION). Over the API and the pages, with the fake model over real HTTP."""
-import json
 import time
 
 import pytest
@@ -11,6 +10,7 @@ from chatapp.chat import make_title
 from chatapp.config import Config, model_choices
 from chatapp.titles import TITLE_REQUEST, clean_title
 from tests.fake_openai import answer, echo_reply
+from tests.sse_client import sse_events
 from tests.test_views import PageParser, csrf_token, thread_path
 
 MODELS = ["model-a", "model-b", "model-c"]
@@ -68,15 +68,6 @@ def wait_for_titles(app):
     assert app.extensions["chat_service"].titles.wait(10), "the title request never ended"
 
 
-def events(response):
-    """(name, data) pairs of a whole SSE body."""
-    found = []
-    for block in response.get_data(as_text=True).strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        found.append((lines["event"], json.loads(lines["data"])))
-    return found
-
-
 # --- settings -------------------------------------------------------------------------------------
 
 def test_openai_models_lists_the_choices_the_first_being_the_default(monkeypatch):
@@ -130,7 +121,7 @@ def test_a_listed_model_is_asked_and_kept_for_the_conversations_next_calls(clien
                                                                              stream):
     first = client.post("/api/chat", json={"message": "one", "model": "model-b", "stream": stream})
     assert first.status_code == 200
-    thread_id = events(first)[0][1]["threadId"] if stream else first.get_json()["threadId"]
+    thread_id = sse_events(first)[0][1]["threadId"] if stream else first.get_json()["threadId"]
     chat(client, "two", threadId=thread_id)  # no model named: the conversation's
     assert [r["model"] for r in chat_requests(fake_openai)] == ["model-b", "model-b"]
 
@@ -278,7 +269,7 @@ class TestTitles:
         answer_titles(fake_openai, delay=1.5)
         started = time.monotonic()
         response = client.post("/api/chat", json={"message": FIRST, "stream": stream})
-        body = events(response) if stream else response.get_json()
+        body = sse_events(response) if stream else response.get_json()
         took = time.monotonic() - started
         assert took < 1.0, f"the reply took {took:.2f} s: it waited for the title"
         if stream:

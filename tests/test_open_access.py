@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from chatapp.serving import open_access_refused
+from tests.server_processes import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OPEN = {"LOGIN_REQUIRED": False, "ALLOW_OPEN_ACCESS": False}
 
 

@@ -8,23 +8,16 @@ import re
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
-from chatapp import create_app
 from chatapp.openapi.schemas import NOT_BLANK
 from tests.helpers import seed_threads
-from tests.openapi_calls import OPERATIONS, call, described
+from tests.openapi_calls import OPERATIONS, call, described, documented  # noqa: F401 (fixture)
 from tests.openapi_conformance import Description
-
-
-@pytest.fixture
-def documented(client):
-    """Check an answer against the app's own description: the answer, or a failure saying how."""
-    return described(client).check
 
 
 # --- the document ------------------------------------------------------------------------------
 
-def test_the_description_is_valid_openapi_3_1_and_needs_no_sign_in(app_config, tmp_path):
-    app = create_app({**app_config, "LOGIN_REQUIRED": True}, instance_path=str(tmp_path / "i"))
+def test_the_description_is_valid_openapi_3_1_and_needs_no_sign_in(app_config, make_app):
+    app = make_app(LOGIN_REQUIRED=True)
     response = app.test_client().get("/api/openapi.json")
 
     assert response.status_code == 200 and response.is_json
@@ -50,9 +43,8 @@ def test_it_describes_every_route_of_the_api_and_the_tests_call_each(app, client
     assert ids == set(OPERATIONS)
 
 
-def test_its_limits_are_this_servers_settings(app_config, tmp_path):
-    app = create_app({**app_config, "MAX_MESSAGE_CHARS": 77, "OPENAI_MODELS": ["a", "b"]},
-                     instance_path=str(tmp_path / "i"))
+def test_its_limits_are_this_servers_settings(make_app):
+    app = make_app(MAX_MESSAGE_CHARS=77, OPENAI_MODELS=["a", "b"])
     schemas = app.test_client().get("/api/openapi.json").get_json()["components"]["schemas"]
 
     assert schemas["ChatRequest"]["properties"]["message"]["maxLength"] == 77

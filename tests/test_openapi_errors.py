@@ -5,22 +5,15 @@ the database failing, no credentials, a cross-site cookie write, an untrusted Ho
 through the test client, on a real SQLite file, with the fake model server over HTTP."""
 import pytest
 
-from chatapp import accounts, create_app
 from chatapp.models import seconds_after, utc_now
 from tests.helpers import conversation
-from tests.openapi_calls import (BODY_OPS, STORE_OPS, THREAD_OPS, TURN_OPS, WRITE_OPS, call,
-                                 described, error_code, export_of, nested)
+from tests.openapi_calls import (BODY_OPS, STORE_OPS, THREAD_OPS, TURN_OPS, WRITE_OPS,  # noqa: F401
+                                 call, described, documented, error_code, export_of, nested)
 from tests.openapi_conformance import Description
-from tests.test_auth import PASSWORD, sign_in, token_for
+from tests.test_auth import alice, sign_in, token_for  # noqa: F401 (`alice`)
 
 OUT_OF_CREDIT = {"error": {"message": "quota", "type": "insufficient_quota",
                            "code": "insufficient_quota"}}
-
-
-@pytest.fixture
-def documented(client):
-    """Check an answer against the app's own description: the answer, or a failure saying how."""
-    return described(client).check
 
 
 BAD_INPUT = [
@@ -127,9 +120,8 @@ class TestModelFailures:
         assert response.status_code == 200 and b"event: error" in response.data
 
 
-def test_no_api_key_is_a_documented_503(app_config, tmp_path):
-    app = create_app({**app_config, "OPENAI_API_KEY": ""}, instance_path=str(tmp_path / "i"))
-    client = app.test_client()
+def test_no_api_key_is_a_documented_503(make_app):
+    client = make_app(OPENAI_API_KEY="").test_client()
 
     response = described(client).check(call(client, "askInThread"))
     assert response.status_code == 503 and error_code(response) == "model_not_configured"
@@ -154,10 +146,6 @@ class TestSignInRequired:
     @pytest.fixture
     def app_config(self, app_config):
         return {**app_config, "LOGIN_REQUIRED": True, "RATELIMIT_SIGNIN": "1000/minute"}
-
-    @pytest.fixture
-    def alice(self, app):
-        return accounts.create_user(app.extensions["thread_store"], "alice", PASSWORD, utc_now())
 
     @pytest.mark.parametrize("name", STORE_OPS)
     def test_no_credentials_is_a_documented_401(self, client, documented, name):

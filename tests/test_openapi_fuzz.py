@@ -17,10 +17,9 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 from schemathesis import GenerationMode
 
-from chatapp import accounts
 from chatapp.config import Config
-from chatapp.models import utc_now
 from chatapp.openapi.paths import paths
+from tests.test_auth import token_for_new_user
 
 EXAMPLES_PER_OPERATION = 40
 OPERATIONS = [(method.upper(), path) for path, item in paths(vars(Config())).items()
@@ -50,9 +49,8 @@ def credentials(app):
     each call without it and with a wrong one); else none."""
     if not app.config["LOGIN_REQUIRED"]:
         return {}
-    store = app.extensions["thread_store"]
-    user = accounts.create_user(store, "fuzzer", "long enough password", utc_now())
-    return {"Authorization": f"Bearer {accounts.new_token(store, user, utc_now())}"}
+    token = token_for_new_user(app, "fuzzer", "long enough password")
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.parametrize("method, path", OPERATIONS)

@@ -2,14 +2,11 @@
 user's own conversations. Another user's conversation answers exactly as a missing one does,
 and naming its id in POST /api/chat starts the sender's own conversation of that id."""
 import json
-import re
 
 import pytest
 
-from chatapp import accounts
-from chatapp.models import utc_now
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests.test_auth import sign_in, token_for_new_user
+from tests.test_views import token_from
 
 
 @pytest.fixture
@@ -20,12 +17,8 @@ def app_config(app_config):
 @pytest.fixture
 def auth(app):
     """{name: headers} for alice and bob, each with a token of their own."""
-    store = app.extensions["thread_store"]
-    headers = {}
-    for name in ("alice", "bob"):
-        user = accounts.create_user(store, name, "long enough", utc_now())
-        headers[name] = {"Authorization": f"Bearer {accounts.new_token(store, user, utc_now())}"}
-    return headers
+    tokens = {name: token_for_new_user(app, name, "long enough") for name in ("alice", "bob")}
+    return {name: {"Authorization": f"Bearer {token}"} for name, token in tokens.items()}
 
 
 @pytest.fixture
@@ -113,24 +106,19 @@ def test_an_import_goes_into_the_importers_own_space(client, auth, alices_trip):
     assert json.loads(exported)["threadId"] == "trip"  # the exported id is the public one
 
 
-def sign_in(client, name):
-    page = client.get("/signin")
-    client.post("/signin", data={"csrf_token": CSRF.search(page.text).group(1), "name": name,
-                                 "password": "long enough"})
-
-
 def test_on_the_pages_another_users_conversation_is_not_found_and_never_listed(
         app, auth, alices_trip):
     bob = app.test_client()
-    sign_in(bob, "bob")
+    sign_in(bob, "bob", "long enough")
 
     page = bob.get("/thread/trip")
-    sidebar = bob.get("/").text
+    home = bob.get("/")
+    sidebar = home.text
 
     assert page.status_code == 404 and "Alice's secret" not in page.text
     assert "Alice's secret" not in sidebar and "No conversations yet." in sidebar
-    token = CSRF.search(sidebar).group(1)
+    token = token_from(home)
     assert bob.post("/thread/trip/delete", data={"csrf_token": token}).status_code in (302, 404)
     alice = app.test_client()
-    sign_in(alice, "alice")
+    sign_in(alice, "alice", "long enough")
     assert "Alice's secret" in alice.get("/thread/trip").text

@@ -6,8 +6,8 @@ from chatapp import accounts
 from chatapp.errors import ThreadExists, ThreadNotFound
 from chatapp.models import Thread
 from chatapp.store.owned import OwnedStore
-from tests.test_search_store import SEARCH_KINDS
-from tests.test_store_contract import T0, at, open_store, store  # noqa: F401  (`store`)
+from tests.test_search_store import store as searchable  # noqa: F401  (a fixture)
+from tests.test_store_contract import T0, at, store  # noqa: F401  (`store`)
 
 
 @pytest.fixture
@@ -113,12 +113,6 @@ def test_conversations_from_before_accounts_can_be_given_to_a_user(store, alice,
 
 
 # --- search: SQLite, and MongoDB on a real server (mongomock has no $text) -----------------------
-
-@pytest.fixture(params=SEARCH_KINDS)
-def searchable(request, tmp_path):
-    with open_store(request.param, tmp_path) as store:
-        yield store
-
 
 def test_a_search_finds_the_searchers_threads_only(searchable):
     alice = OwnedStore(searchable, "alice-id")

@@ -1,15 +1,12 @@
 """RATELIMIT_CHAT: one budget for every way a message reaches the model (a question, a retry, a
 regenerate, an edit; by the API or the page), per signed-in user, else per address. Over it: a
 429 with Retry-After, the page's note keeping the typed text, and nothing stored."""
-import re
 import time
 
 import pytest
 
-from chatapp import accounts
-from chatapp.models import utc_now
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests.test_auth import token_for_new_user
+from tests.test_views import csrf_token
 
 
 @pytest.fixture
@@ -37,7 +34,7 @@ def test_over_the_limit_the_api_answers_429_with_retry_after_and_stores_nothing(
 
 def test_the_page_and_the_api_share_one_budget_and_the_page_keeps_the_text(app, client):
     client.post("/api/chat", json={"message": "By the API"})
-    token = CSRF.search(client.get("/").text).group(1)
+    token = csrf_token(client)
     client.post("/", data={"csrf_token": token, "message": "By the page"})
 
     over = client.post("/", data={"csrf_token": token, "message": "Words I typed"})
@@ -65,10 +62,7 @@ def test_each_address_has_its_own_budget_when_nobody_signs_in(client):
 
 
 def test_each_user_has_their_own_budget_whatever_their_address(app, client):
-    store = app.extensions["thread_store"]
-    tokens = {name: accounts.new_token(store, accounts.create_user(store, name, "long enough",
-                                                                   utc_now()), utc_now())
-              for name in ("alice", "bob")}
+    tokens = {name: token_for_new_user(app, name, "long enough") for name in ("alice", "bob")}
 
     def send(name):
         return client.post("/api/chat", json={"message": "Hi"},
@@ -89,11 +83,8 @@ def test_an_edit_counts_like_a_question(app, client):
     assert messages[0]["content"] == "Second"
 
 
-def test_limits_can_be_turned_off(app_config, tmp_path):
-    from chatapp import create_app
-
-    app = create_app({**app_config, "RATELIMIT_ENABLED": False}, instance_path=str(tmp_path / "i"))
-    client = app.test_client()
+def test_limits_can_be_turned_off(make_app):
+    client = make_app(RATELIMIT_ENABLED=False).test_client()
 
     assert [client.post("/api/chat", json={"message": "Hi"}).status_code
             for _ in range(3)] == [200, 200, 200]

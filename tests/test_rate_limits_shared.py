@@ -3,7 +3,6 @@ here two apps (each with its own Limiter and its own connection, as two gunicorn
 in front of a real redis-server started for the test. With the default local:// each counts
 alone."""
 import shutil
-import socket
 import subprocess
 import time
 
@@ -11,12 +10,7 @@ import pytest
 import redis
 
 from chatapp import create_app
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.helpers import free_port
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,9 @@ from chatapp.errors import InvalidInput, ThreadNotFound, TurnInProgress
 from chatapp.markdown import render_markdown
 from tests.fake_openai import Stream, echo_reply, stream_of
 from tests.sse_client import (TIMEOUT, EventStream, deltas, http_session, names,
-                              thread_messages, wait_until)
-from tests.test_streaming import http, live, server  # noqa: F401 (fixtures)
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-LONG_TEXT = " ".join(f"word{n}" for n in range(200))
+                              roles_and_contents, thread_messages, wait_until)
+from tests.test_streaming import LONG_TEXT, held_after, http, live, server  # noqa: F401 (fixtures)
+from tests.test_views import CSRF, csrf_token
 
 
 @pytest.fixture
@@ -33,10 +31,6 @@ def store(app):
 
 def stored(store, thread_id):
     return [(m.role, m.content) for m in store.messages(thread_id)]
-
-
-def roles_and_contents(messages):
-    return [(m["role"], m["content"]) for m in messages]
 
 
 def sent_prompt(fake_openai, index=-1):
@@ -497,7 +491,7 @@ def test_a_regenerate_while_a_streamed_edit_is_written_is_refused(live, http, fa
     ask(http, live, "Question", "busy")
     gate = threading.Event()
     pieces = stream_of("All of the new answer").pieces
-    fake_openai.stream_with(Stream(iter_after(pieces, 2, gate)))
+    fake_openai.stream_with(Stream(held_after(pieces, 2, gate)))
     stream = open_redo(http, live, "/api/thread/busy/messages/last", {"content": "Better"},
                        "PATCH")
     try:
@@ -516,17 +510,7 @@ def test_a_regenerate_while_a_streamed_edit_is_written_is_refused(live, http, fa
         ("user", "Better"), ("assistant", "All of the new answer")]
 
 
-def iter_after(pieces, count, gate):
-    yield from pieces[:count]
-    gate.wait(10)
-    yield from pieces[count:]
-
-
 # --- the plain forms (no JavaScript) -------------------------------------------------------------
-
-def form_token(client, path):
-    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
-
 
 def test_the_thread_page_offers_regenerate_under_the_last_reply_and_edit_on_the_last_question(
         client):
@@ -547,7 +531,7 @@ def test_the_regenerate_form_needs_its_token_then_replaces_the_reply(client, fak
     fake_openai.reply_with("Fresh")
 
     response = client.post("/thread/f2/regenerate",
-                           data={"csrf_token": form_token(client, "/thread/f2")})
+                           data={"csrf_token": csrf_token(client, "/thread/f2")})
 
     assert response.status_code == 302 and response.location == "/thread/f2#latest"
     assert roles_and_contents(client.get("/api/thread/f2").get_json()) == [
@@ -574,7 +558,7 @@ def test_a_bad_edit_comes_back_with_what_was_typed_and_what_is_wrong(client, fak
     calls = len(fake_openai.requests)
 
     response = client.post("/thread/f4/edit", data={
-        "csrf_token": form_token(client, "/thread/f4"), "message": "z" * 20_001})
+        "csrf_token": csrf_token(client, "/thread/f4"), "message": "z" * 20_001})
 
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -587,7 +571,7 @@ def test_a_bad_edit_comes_back_with_what_was_typed_and_what_is_wrong(client, fak
 
 def test_a_form_pressed_while_the_question_is_answered_says_so(service, client):
     service.begin("Being answered", "f5")
-    token = form_token(client, "/thread/f5")
+    token = csrf_token(client, "/thread/f5")
 
     for path, data in [("/thread/f5/regenerate", {}), ("/thread/f5/edit", {"message": "New"})]:
         response = client.post(path, data={"csrf_token": token, **data}, follow_redirects=True)

@@ -9,15 +9,11 @@ import pytest
 
 from chatapp.errors import ThreadNotFound, TurnInProgress
 from tests.test_store_contract import (T0, at, atomic_mongomock_updates, contents,  # noqa: F401
-                                       store, thread_with)
+                                       roles_and_contents, store, thread_with)
 
 
 def edit(store, content, seconds, thread_id="t1", claim_for=60):
     return store.edit_last_question(thread_id, content, at(seconds), at(seconds + claim_for))
-
-
-def roles_and_contents(messages):
-    return [(m.role, m.content) for m in messages]
 
 
 # --- what an edit changes -----------------------------------------------------------------------

@@ -3,6 +3,7 @@ JavaScript is off (the current row's Rename button opens it; it posts with CSRF,
 import pytest
 
 from tests.helpers import seed_threads
+from tests.test_api import assert_json_error
 from tests.test_views import assert_html, assert_redirect, csrf_token, parse
 
 LISTED = ["threadId", "title", "createdAt", "updatedAt"]
@@ -17,9 +18,9 @@ def listed(client):
 
 
 def error_message(response, status=400):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    return response.get_json()["error"]["message"]
+    error = assert_json_error(response, status)
+    assert response.mimetype == "application/json"  # exactly: is_json takes any +json type too
+    return error["message"]
 
 
 # --- the API --------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ SEARCH_KINDS = ["sqlite"] + (["mongodb"] if os.environ.get("TEST_MONGO_URI") els
 
 @pytest.fixture(params=SEARCH_KINDS)
 def store(request, tmp_path):
+    """Each store that can run a search (other modules import it under a name of their own)."""
     with open_store(request.param, tmp_path) as store:
         yield store
 

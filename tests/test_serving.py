@@ -1,12 +1,7 @@
 """The server `make run` starts (`python wsgi.py`, gevent), run as its own process against the
 fake upstream: streams reach the client as they are written, stalled streams hold up no page,
 and a client that hangs up midway still leaves its partial reply."""
-import os
-import queue
-import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,70 +10,28 @@ import requests
 
 from chatapp.serving import SHUTDOWN_GRACE_SECONDS
 from chatapp.store import SQLiteThreadStore
-from tests.conftest import TEST_API_KEY
 from tests.fake_openai import stream_of
-from tests.sse_client import (TIMEOUT, http_session, names, open_stream, thread_messages,
-                              wait_until)
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVING = re.compile(r"chatapp serving on (http://127\.0\.0\.1:\d+)")
-
-
-def served_url(process, log_path, timeout=20):
-    """The URL from the server's first line on stdout, read with a deadline."""
-    lines = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
-                              daemon=True)
-    reader.start()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            match = SERVING.search(lines.get(timeout=max(deadline - time.monotonic(), 0.01)))
-        except queue.Empty:
-            break
-        if match:
-            return match.group(1)
-    process.kill()
-    with open(log_path) as log:
-        raise AssertionError(f"wsgi.py did not say where it serves; its log:\n{log.read()}")
+from tests.server_processes import server_env, start_make_run, stop
+from tests.sse_client import (TIMEOUT, http, http_session, names,  # noqa: F401 (http)
+                              open_stream, thread_messages, wait_until)
 
 
 @pytest.fixture
 def server_process(tmp_path, fake_openai):
     """`python wsgi.py`, as `make run` starts it, on a free port: (the process, its URL)."""
-    env = {**os.environ, "PORT": "0", "HOST": "127.0.0.1",
-           "SQLITE_PATH": str(tmp_path / "chat.sqlite3"), "SECRET_KEY": "test-secret",
-           "OPENAI_API_KEY": TEST_API_KEY, "OPENAI_BASE_URL": fake_openai.url,
-           "OPENAI_TIMEOUT": "10", "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
-           # Set, even if empty, so that a developer's .env cannot change what is tested.
-           "MONGO_URI": "", "SYSTEM_PROMPT": "", "CORS_ORIGINS": "", "LOGIN_REQUIRED": "",
-           # Forty streams at once from one address: more than the default limit allows.
-           "RATELIMIT_CHAT": "1000/minute"}
-    log_path = tmp_path / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env,
-                                   stdout=subprocess.PIPE, stderr=log, text=True)
+    # Forty streams at once from one address: server_env's limit allows them.
+    env = server_env(fake_openai, str(tmp_path / "chat.sqlite3"), OPENAI_TIMEOUT="10")
+    process, url = start_make_run(env, tmp_path / "server.log")
     try:
-        yield process, served_url(process, log_path)
+        yield process, url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=5)
 
 
 @pytest.fixture
 def served(server_process):
     """The URL of `python wsgi.py` serving."""
     return server_process[1]
-
-
-@pytest.fixture
-def http():
-    with http_session() as session:
-        yield session
 
 
 def test_tokens_reach_the_client_as_the_upstream_writes_them(served, http, fake_openai):

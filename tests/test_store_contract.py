@@ -4,7 +4,6 @@ Stores: SQLite on a real file, MongoDB on mongomock, and MongoDB on a real serve
 TEST_MONGO_URI is set (a fresh database per test, dropped afterwards)."""
 import base64
 import os
-import socket
 import sqlite3
 import threading
 import time
@@ -20,6 +19,7 @@ from chatapp.errors import InvalidInput, StoreUnavailable, ThreadNotFound
 from chatapp.models import to_iso, utc_now
 from chatapp.store import MongoThreadStore, SQLiteThreadStore
 from chatapp.store.sqlite_schema import MIGRATIONS
+from tests.helpers import closed_port
 
 START = datetime(2024, 3, 1, 12, 0, 0, 123000, tzinfo=timezone.utc)
 T0 = to_iso(START)  # "2024-03-01T12:00:00.123Z": stores take and give times as this text
@@ -676,13 +676,6 @@ def test_a_bad_cursor_raises_invalid_input(store, cursor):
 
 
 # --- MongoDB only ------------------------------------------------------------------------------
-
-def closed_port():
-    """A local port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def index_keys(collection):
     """{(field, direction), ...: unique?} for each index of the collection (a text index's

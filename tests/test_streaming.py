@@ -12,10 +12,10 @@ from chatapp.markdown import render_markdown
 from tests.conftest import TEST_API_KEY
 from tests.fake_openai import Stream, chunk, echo_reply, sse, stream_of, tokens
 from tests.live_server import LiveServer
-from tests.sse_client import (TIMEOUT, deltas, http_session, names, open_stream, post_chat,
-                              stream_turn, thread_messages, wait_until)
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests.sse_client import (TIMEOUT, deltas, http, http_session, names,  # noqa: F401 (http)
+                              open_stream, post_chat, roles_and_contents, stream_turn,
+                              thread_messages, wait_until)
+from tests.test_views import CSRF
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 DONE_FIELDS = {"threadId", "title", "reply", "timestamp", "html", "finishReason", "usage"}
 LONG_TEXT = " ".join(f"word{n}" for n in range(200))  # 10 s at 0.05 s a piece: never done
@@ -40,16 +40,6 @@ def live(server, app):
     current["app"] = app
     yield url
     current.clear()
-
-
-@pytest.fixture
-def http():
-    with http_session() as session:
-        yield session
-
-
-def roles_and_contents(messages):
-    return [(m["role"], m["content"]) for m in messages]
 
 
 def replies(messages):

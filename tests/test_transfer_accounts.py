@@ -10,7 +10,9 @@ import pytest
 from chatapp import accounts
 from chatapp.models import Message, Thread, utc_now
 from chatapp.store import OwnedStore
-from tests.test_transfer_cli import at, export_file, mongo_target, run, sqlite_target  # noqa: F401
+from tests.test_auth import token_for_new_user
+from tests.test_transfer_cli import (at, conversations, export_file, mongo_target,  # noqa: F401
+                                     run, sqlite_target)
 
 PASSWORDS = {"alice": "alice's password", "bob": "bob's password"}
 
@@ -31,10 +33,7 @@ def bearer(token):
 @pytest.fixture
 def tokens(app):
     """alice and bob in the app's SQLite store, each with an API token."""
-    store = store_of(app)
-    return {name: accounts.new_token(store, accounts.create_user(store, name, password,
-                                                                 utc_now()), utc_now())
-            for name, password in PASSWORDS.items()}
+    return {name: token_for_new_user(app, name, password) for name, password in PASSWORDS.items()}
 
 
 @pytest.fixture
@@ -55,17 +54,6 @@ def source(app, client, tokens):
                         [Message("user", "q", at(4)), Message("assistant", "a", at(5), "stop")])
     store.import_thread(Thread("empty", "Nothing said yet", at(6), at(6)), [])
     return app
-
-
-def conversations(space):
-    """The space's conversations, whole, in sidebar order, each with its messages."""
-    found, cursor = [], None
-    while True:
-        page = space.list_threads(2, cursor)
-        found += [(space.get_thread(t.thread_id), space.messages(t.thread_id))
-                  for t in page.threads]
-        if not (cursor := page.next_cursor):
-            return found
 
 
 def by_owner(app):

@@ -3,15 +3,13 @@ into a fresh SQLite file and into MongoDB (mongomock): the move from one store t
 import io
 import json
 
-import mongomock
 import pytest
 
 from chatapp import create_app
 from chatapp.models import Message, Thread
-from chatapp.store import MongoThreadStore
 from chatapp.transfer import jsonl
 from chatapp.transfer.cli import progress
-from tests.helpers import stepping_clock
+from tests.helpers import stepping_clock, use_mongomock
 
 
 def at(minute, second=0):
@@ -49,13 +47,9 @@ def sqlite_target(app_config, tmp_path):
 
 @pytest.fixture
 def mongo_target(app_config, tmp_path):
-    """An app configured with MONGO_URI, its store on mongomock (as tests/test_api.py does)."""
+    """An app configured with MONGO_URI, its store on mongomock (tests.helpers.use_mongomock)."""
     config = {**app_config, "MONGO_URI": "mongodb://127.0.0.1:1/chatapp", "MONGO_TIMEOUT_MS": 300}
-    app = create_app(config, instance_path=str(tmp_path / "mongo-instance"))
-    store = MongoThreadStore(mongomock.MongoClient()["chatapp"])
-    app.extensions["thread_store"] = store
-    app.extensions["chat_service"].store = store
-    return app
+    return use_mongomock(create_app(config, instance_path=str(tmp_path / "mongo-instance")))
 
 
 def run(app, *args, **kwargs):
@@ -74,15 +68,20 @@ def exported_by_id(app, tmp_path):
     return {json.loads(line)["threadId"]: line for line in lines}
 
 
-def everything(app):
-    """Every thread, whole, in sidebar order, each with all of its messages."""
-    store = app.extensions["thread_store"]
-    threads, cursor = [], None
+def conversations(store):
+    """The store's conversations, whole, in sidebar order, each with its messages."""
+    found, cursor = [], None
     while True:
         page = store.list_threads(2, cursor)
-        threads += [store.get_thread(t.thread_id) for t in page.threads]
+        found += [(store.get_thread(t.thread_id), store.messages(t.thread_id))
+                  for t in page.threads]
         if not (cursor := page.next_cursor):
-            return [(thread, store.messages(thread.thread_id)) for thread in threads]
+            return found
+
+
+def everything(app):
+    """The app's conversations, as `conversations` gives them."""
+    return conversations(app.extensions["thread_store"])
 
 
 def assert_same_stores(target, source):

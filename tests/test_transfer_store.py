@@ -7,8 +7,8 @@ import pytest
 from chatapp.errors import StoreUnavailable, ThreadExists
 from chatapp.models import Message, Thread
 from chatapp.store import MongoThreadStore, SQLiteThreadStore
-from tests.test_search_store import SEARCH_KINDS
-from tests.test_store_contract import (at, mongo_database, mongo_db, open_store,  # noqa: F401
+from tests.test_search_store import store as searchable_store  # noqa: F401  (a fixture)
+from tests.test_store_contract import (at, mongo_database, mongo_db,  # noqa: F401
                                        sqlite_path,
                                        store, thread_with)
 
@@ -230,14 +230,7 @@ def test_mongo_appends_after_an_import_take_the_next_sequence_numbers(mongo_db):
     assert seqs == [1, 2, 3, 4, 5, 6]
 
 
-# --- search: on the stores that can run it --------------------------------------------------------
-
-@pytest.fixture(params=SEARCH_KINDS)
-def searchable_store(request, tmp_path):
-    """The stores that can run a search (mongomock cannot run $text: see test_search_store)."""
-    with open_store(request.param, tmp_path) as store:
-        yield store
-
+# --- search: on the stores that can run it (mongomock cannot run $text: see test_search_store) ----
 
 def test_an_imported_conversation_is_found_by_search(searchable_store):
     store = searchable_store

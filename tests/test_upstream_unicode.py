@@ -3,19 +3,18 @@ such as \\ud800 without its pair), which no database stores and no page encodes.
 client reads it as U+FFFD, so a turn answers, stores its reply and ends its claim as usual, whole
 or streamed, through the API or the page's form. Over real HTTP against tests/fake_openai.py."""
 import json
-import re
 
 import pytest
 
 from chatapp.model_client import ModelClient
 from tests.conftest import TEST_API_KEY
 from tests.fake_openai import Stream, chunk, completion, sse
+from tests.test_views import csrf_token
 
 # As the upstream's JSON writes it: json.dumps escapes a lone surrogate as \ud800, and a pair
 # (here the waving hand) as its two escapes, which a JSON reader joins into one character.
 SENT = "Half a pair: \ud800, a stray low half: \udfff, a whole pair: \ud83d\udc4b."
 READ = "Half a pair: \ufffd, a stray low half: \ufffd, a whole pair: 👋."
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def stream_sending(*texts, finish_reason="stop"):
@@ -37,8 +36,8 @@ def upstream_sends_lone_surrogates(fake_openai):
 
 def form_post(client, path, **fields):
     """POST a page's form with its CSRF token, as a browser does; the page it leads to."""
-    token = CSRF.search(client.get("/").get_data(as_text=True)).group(1)
-    return client.post(path, data={"csrf_token": token, **fields}, follow_redirects=True)
+    return client.post(path, data={"csrf_token": csrf_token(client), **fields},
+                       follow_redirects=True)
 
 
 # --- the model client ----------------------------------------------------------------------------
