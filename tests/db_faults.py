@@ -27,6 +27,13 @@ def locked(app):
         other.close()
 
 
+def unopenable_path(tmp_path):
+    """A database path SQLite cannot open: a file stands where its folder should be."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the database's folder should be")
+    return str(blocker / "chat.sqlite3")
+
+
 def fill_the_disk(app):
     """Make every write that needs room fail as on a full disk; returns what frees it again.
 

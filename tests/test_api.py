@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import TEST_API_KEY
+from tests.db_faults import unopenable_path
 from tests.helpers import seed_threads, stepping_clock, use_mongomock
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -413,9 +414,7 @@ def test_api_responses_never_contain_the_key(client, fake_openai):
 class TestSQLiteUnusable:
     @pytest.fixture
     def app_config(self, app_config, tmp_path):
-        blocker = tmp_path / "not-a-directory"
-        blocker.write_text("a file where a directory should be")
-        return {**app_config, "SQLITE_PATH": str(blocker / "chat.sqlite3")}
+        return {**app_config, "SQLITE_PATH": unopenable_path(tmp_path)}
 
     def test_reads_are_503_json(self, client):
         assert_json_error(client.get("/api/thread"), 503, "database_unavailable")

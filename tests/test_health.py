@@ -5,7 +5,7 @@ import time
 import pytest
 
 from tests.conftest import TEST_API_KEY
-from tests.db_faults import closed_port, locked, read_only
+from tests.db_faults import closed_port, locked, read_only, unopenable_path
 from tests.helpers import use_mongomock
 
 BUSY_TIMEOUT = 0.2
@@ -56,9 +56,7 @@ def test_a_database_that_cannot_take_a_write_is_503_until_it_can(app, client, fa
 
 
 def test_a_database_that_cannot_be_opened_is_503(make_app, tmp_path):
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("a file where the database's directory should be")
-    app = make_app(SQLITE_PATH=str(blocker / "chat.sqlite3"))
+    app = make_app(SQLITE_PATH=unopenable_path(tmp_path))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == {"kind": "sqlite", "ok": False}

@@ -6,6 +6,7 @@ through the test client, on a real SQLite file, with the fake model server over 
 import pytest
 
 from chatapp.models import seconds_after, utc_now
+from tests.db_faults import unopenable_path
 from tests.helpers import conversation
 from tests.openapi_calls import (BODY_OPS, STORE_OPS, THREAD_OPS, TURN_OPS, WRITE_OPS,  # noqa: F401
                                  call, described, documented, error_code, export_of, nested)
@@ -132,9 +133,7 @@ class TestDatabaseDown:
 
     @pytest.fixture
     def app_config(self, app_config, tmp_path):
-        blocker = tmp_path / "not-a-directory"
-        blocker.write_text("a file where the database's folder should be")
-        return {**app_config, "SQLITE_PATH": str(blocker / "chat.sqlite3")}
+        return {**app_config, "SQLITE_PATH": unopenable_path(tmp_path)}
 
     @pytest.mark.parametrize("name", [*STORE_OPS, "health"])
     def test_every_call_is_a_documented_503(self, client, documented, name):

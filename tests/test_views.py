@@ -10,6 +10,7 @@ import pytest
 from chatapp.models import seconds_after, utc_now
 from chatapp.store import SQLiteThreadStore
 from tests.conftest import TEST_API_KEY
+from tests.db_faults import unopenable_path
 from tests.helpers import seed_threads, stepping_clock
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -668,9 +669,7 @@ class TestBodyLimit:
 class TestSQLiteUnusable:
     @pytest.fixture
     def app_config(self, app_config, tmp_path):
-        blocker = tmp_path / "not-a-directory"
-        blocker.write_text("a file")
-        return {**app_config, "SQLITE_PATH": str(blocker / "chat.sqlite3")}
+        return {**app_config, "SQLITE_PATH": unopenable_path(tmp_path)}
 
     def test_pages_are_503_html(self, client):
         for path in ("/", "/thread/anything"):
